@@ -1,0 +1,165 @@
+# pvhk: a freestanding x86-64 kernel that boots as a Xen PVH guest.
+#
+#   make            build build/pvhk.elf
+#   make run        boot it as PVH dom0 under Xen under QEMU, show the self-tests
+#   make run-bare   boot it with no Xen (QEMU's own PVH loader)
+#   make run-domu   boot it as an xl-created PVH domU (Linux dom0 inside QEMU)
+#   make test       every test: host units, CLIs, fuzz (bounded), boots
+#   make tools      host CLIs in build/tools/
+#   make bench      benchmarks, printed as figures
+#   make fuzz / make soak   the long versions of the randomized tests
+#
+# Variables for the boot targets (see README): QEMU_MEM QEMU_MACHINE QEMU_SMP
+# XEN_ARGS CMDLINE TIMEOUT.
+
+# `make CC=clang` builds everything with clang, host code included.
+ifeq ($(origin CC),default)
+CC      := gcc
+endif
+HOSTCC  ?= $(CC)
+
+B       := build
+XENINC  := $(B)/xeninc
+
+# ---- sources -------------------------------------------------------------
+# Pure logic: no hypercalls, no port I/O, no globals that need the kernel.
+# These build for the kernel and, unchanged, for the host tests and tools.
+PURE_SRCS := $(wildcard \
+    common/printf.c common/cmdline.c common/ktap.c \
+    mm/e820.c mm/memblock.c mm/page_alloc.c mm/page_check.c \
+    mm/scratch.c mm/extra_mem.c \
+    xen/p2m_plan.c xen/xs_wire.c xen/gnttab_book.c)
+
+KERNEL_SRCS := $(sort $(wildcard boot/*.S boot/*.c arch/*.S arch/*.c \
+    common/*.c mm/*.c xen/*.c drivers/*.c tests/kernel/*.c))
+
+# ---- kernel build --------------------------------------------------------
+KCFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror \
+    -ffreestanding -fno-builtin -nostdinc \
+    -isystem $(shell $(CC) -print-file-name=include) \
+    -Iinclude -isystem $(XENINC) \
+    -D__XEN_INTERFACE_VERSION__=0x00040e00 \
+    -fno-pic -fno-pie -mcmodel=small -mno-red-zone \
+    -mno-mmx -mno-sse -mno-sse2 -mno-3dnow -mno-avx \
+    -fno-stack-protector -fno-omit-frame-pointer \
+    -fno-asynchronous-unwind-tables -fno-strict-aliasing \
+    -fcf-protection=none -ffunction-sections
+ifneq ($(findstring clang,$(CC)),)
+KCFLAGS += -Wno-unused-command-line-argument
+endif
+KASFLAGS := $(filter-out -std=gnu11,$(KCFLAGS)) -D__ASSEMBLY__
+KLDFLAGS := -nostdlib -static -no-pie -Wl,-T,linker.ld -Wl,--build-id=none \
+    -Wl,-z,max-page-size=0x1000 -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
+
+KOBJS := $(patsubst %,$(B)/k/%.o,$(basename $(KERNEL_SRCS)))
+
+all: $(B)/pvhk.elf
+
+$(XENINC)/xen:
+	@scripts/deps.sh headers
+	@mkdir -p $(XENINC)
+	@ln -sfn /usr/include/xen $(XENINC)/xen
+
+$(B)/k/%.o: %.c | $(XENINC)/xen
+	@mkdir -p $(dir $@)
+	$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/k/%.o: %.S | $(XENINC)/xen
+	@mkdir -p $(dir $@)
+	$(CC) $(KASFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/pvhk.elf: $(KOBJS) linker.ld
+	$(CC) $(KCFLAGS) $(KLDFLAGS) -o $@ $(KOBJS) -lgcc 2>/dev/null || \
+	    $(CC) $(KCFLAGS) $(KLDFLAGS) -o $@ $(KOBJS)
+	@scripts/check-image.sh $@
+
+-include $(KOBJS:.o=.d)
+
+# ---- host builds: tests, tools, fuzzers, benches --------------------------
+HCFLAGS := -std=gnu11 -g -Wall -Wextra -Werror -DPVHK_HOST -Iinclude \
+    -D__XEN_INTERFACE_VERSION__=0x00040e00
+HSAN    := -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+    -fno-omit-frame-pointer
+HOPT    := -O2
+
+# Pure objects, three flavours: sanitized (tests), optimized (tools/bench).
+HSAN_PURE := $(patsubst %.c,$(B)/hsan/%.o,$(PURE_SRCS))
+HOPT_PURE := $(patsubst %.c,$(B)/hopt/%.o,$(PURE_SRCS))
+
+$(B)/hsan/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HCFLAGS) $(HSAN) -MMD -MP -c $< -o $@
+
+$(B)/hopt/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HCFLAGS) $(HOPT) -MMD -MP -c $< -o $@
+
+HOST_TEST_SRCS := $(wildcard tests/host/*.c)
+HOST_TEST_OBJS := $(patsubst %.c,$(B)/hsan/%.o,$(HOST_TEST_SRCS))
+
+$(B)/host/hosttests: $(HOST_TEST_OBJS) $(HSAN_PURE)
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HSAN) -o $@ $^ -lm
+
+TOOL_SRCS := $(wildcard tools/*.c)
+TOOLS     := $(patsubst tools/%.c,$(B)/tools/%,$(TOOL_SRCS))
+
+$(B)/tools/%: tools/%.c $(HOPT_PURE)
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HCFLAGS) $(HOPT) -o $@ $^ -lm
+
+BENCH_SRCS := $(wildcard bench/*.c)
+BENCHES    := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRCS))
+
+$(B)/bench/%: bench/%.c $(HOPT_PURE)
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HCFLAGS) $(HOPT) -o $@ $^ -lm
+
+# libFuzzer targets always build with clang.
+FUZZ_SRCS := $(wildcard tests/fuzz/*.c)
+FUZZERS   := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
+FUZZCC    ?= clang
+
+$(B)/fuzz/%: tests/fuzz/%.c $(PURE_SRCS)
+	@scripts/deps.sh fuzz
+	@mkdir -p $(dir $@)
+	$(FUZZCC) $(HCFLAGS) -O1 -fsanitize=fuzzer,address,undefined -o $@ $^
+
+-include $(HSAN_PURE:.o=.d) $(HOPT_PURE:.o=.d) $(HOST_TEST_OBJS:.o=.d)
+
+# ---- user-facing targets --------------------------------------------------
+tools: $(TOOLS)
+
+hosttests: $(B)/host/hosttests
+
+fuzzers: $(FUZZERS)
+
+benches: $(BENCHES)
+
+test: all tools hosttests
+	@scripts/test.sh
+
+run: all
+	@scripts/run.sh dom0
+
+run-bare: all
+	@scripts/run.sh bare
+
+run-domu: all
+	@scripts/domu-rig.sh run
+
+bench: all tools benches
+	@scripts/bench.sh
+
+fuzz: fuzzers
+	@scripts/fuzz.sh long
+
+soak: hosttests
+	$(B)/host/hosttests --soak
+
+clean:
+	rm -rf $(B)/k $(B)/hsan $(B)/hopt $(B)/host $(B)/tools $(B)/bench \
+	    $(B)/fuzz $(B)/pvhk.elf $(B)/logs
+
+.PHONY: all tools hosttests fuzzers benches test run run-bare run-domu bench \
+    fuzz soak clean

@@ -1,0 +1,59 @@
+/* Host test runner: runs every registered HOST_TEST, prints a summary. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "harness.h"
+
+static struct host_test *head, **tail = &head;
+static unsigned cur_failures;
+bool host_soak;
+
+void host_test_register(struct host_test *t)
+{
+    /* Keep registration order (file order within a translation unit). */
+    *tail = t;
+    tail = &t->next;
+}
+
+void host_test_fail(const char *file, int line, const char *expr)
+{
+    if (cur_failures++ < 20)
+        fprintf(stderr, "  FAIL %s:%d: %s\n", file, line, expr);
+}
+
+int main(int argc, char **argv)
+{
+    unsigned passed = 0, failed = 0;
+    const char *filter = NULL;
+
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--soak"))
+            host_soak = true;
+        else
+            filter = argv[i];
+    }
+    if (getenv("PVHK_SOAK"))
+        host_soak = true;
+
+    for (struct host_test *t = head; t; t = t->next) {
+        struct timespec a, b;
+
+        if (filter && !strstr(t->name, filter))
+            continue;
+        cur_failures = 0;
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        t->fn();
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        double ms = (b.tv_sec - a.tv_sec) * 1e3 + (b.tv_nsec - a.tv_nsec) / 1e6;
+        if (cur_failures) {
+            failed++;
+            printf("not ok %s (%u failures, %.0f ms)\n", t->name, cur_failures, ms);
+        } else {
+            passed++;
+            printf("ok %s (%.0f ms)\n", t->name, ms);
+        }
+        fflush(stdout);
+    }
+    printf("%u passed, %u failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
