@@ -62,15 +62,17 @@ $(XENINC)/xen:
 
 $(B)/k/%.o: %.c | $(XENINC)/xen
 	@mkdir -p $(dir $@)
-	$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
 
 $(B)/k/%.o: %.S | $(XENINC)/xen
 	@mkdir -p $(dir $@)
-	$(CC) $(KASFLAGS) -MMD -MP -c $< -o $@
+	@echo "  AS      $<"
+	@$(CC) $(KASFLAGS) -MMD -MP -c $< -o $@
 
 $(B)/pvhk.elf: $(KOBJS) linker.ld
-	$(CC) $(KCFLAGS) $(KLDFLAGS) -o $@ $(KOBJS) -lgcc 2>/dev/null || \
-	    $(CC) $(KCFLAGS) $(KLDFLAGS) -o $@ $(KOBJS)
+	@echo "  LD      $@"
+	@$(CC) $(KCFLAGS) $(KLDFLAGS) -o $@ $(KOBJS)
 	@scripts/check-image.sh $@
 
 -include $(KOBJS:.o=.d)

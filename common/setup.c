@@ -1,0 +1,91 @@
+/*
+ * kmain: from head.S (long mode, identity-mapped low 4 GiB, boot stack) to
+ * the self-tests and the end of the run.
+ */
+#include <pvhk/arch.h>
+#include <pvhk/boot.h>
+#include <pvhk/cmdline.h>
+#include <pvhk/console.h>
+#include <pvhk/hypercall.h>
+#include <pvhk/paging.h>
+#include <pvhk/platform.h>
+#include <pvhk/printk.h>
+#include <pvhk/selftest.h>
+#include <pvhk/string.h>
+#include <pvhk/time.h>
+#include <pvhk/trap.h>
+#include <xen/xen.h>
+#include <xen/arch-x86/hvm/start_info.h>
+
+uint64_t boot_first_test_tsc;
+
+static enum platform detect_platform(uint64_t si_paddr)
+{
+    const struct hvm_start_info *si = (const void *)(uintptr_t)si_paddr;
+
+    xen_cpuid_base = xen_detect_cpuid();
+    if (!xen_cpuid_base)
+        return PLATFORM_BARE;
+    /* The flags are only trusted with a good magic; a bad one is reported
+     * by start_info_copy() on the domU console, which works for dom0 too. */
+    if (si && si->magic == XEN_HVM_START_MAGIC_VALUE && (si->flags & SIF_INITDOMAIN))
+        return PLATFORM_XEN_DOM0;
+    return PLATFORM_XEN_DOMU;
+}
+
+/* Highest end of any RAM or UNUSABLE range: what the direct map must cover. */
+static uint64_t memmap_top(void)
+{
+    uint64_t top = 4ull << 30;
+
+    for (unsigned i = 0; i < boot_info.nr_memmap; i++) {
+        const struct boot_mem_entry *e = &boot_info.memmap[i];
+        if ((e->type == 1 || e->type == 5) && e->addr + e->size > top &&
+            e->addr + e->size > e->addr)
+            top = e->addr + e->size;
+    }
+    return top;
+}
+
+void kmain(uint32_t si_paddr, uint64_t entry_tsc)
+{
+    char buf[64];
+
+    boot_info.entry_tsc = entry_tsc;
+    cpu_init();
+    hypercall_init();
+    platform = detect_platform(si_paddr);
+    console_init();
+
+    printk("\npvhk: booting on %s (cpu vendor %s, xen cpuid base 0x%x, hypercall %s, "
+           "console %s)\n", platform_name(platform),
+           cpu_vendor == CPU_VENDOR_AMD ? "amd" : cpu_vendor == CPU_VENDOR_INTEL ? "intel" : "other",
+           xen_cpuid_base, hypercall_use_vmmcall ? "vmmcall" : "vmcall",
+           console_names(buf, sizeof(buf)));
+    start_info_copy(si_paddr);
+    boot_info_print();
+    traps_init();
+    boot_memmap_fetch();
+    printk("pvhk: memory map: %u raw entries from %s\n", boot_info.nr_memmap,
+           boot_info.memmap_source ? boot_info.memmap_source : "none");
+    paging_init(memmap_top());
+    printk("pvhk: paging: identity map to 0x%llx, NX %s, 1G pages %s, image 0x%llx-0x%llx\n",
+           (unsigned long long)paging_map_end, cpu_has_nx ? "on" : "unsupported",
+           cpu_has_1g_pages ? "yes" : "no", (unsigned long long)(uintptr_t)__image_start,
+           (unsigned long long)(uintptr_t)__image_end);
+    time_init();
+    printk("pvhk: tsc %llu kHz (%s)\n", (unsigned long long)tsc_khz, tsc_khz_source);
+
+    char sel[128] = "all";
+    cmdline_find(boot_cmdline, "selftest", sel, sizeof(sel));
+    boot_first_test_tsc = rdtsc();
+    printk("pvhk: boot: entry to first self-test %llu cycles (%llu us)\n",
+           (unsigned long long)(boot_first_test_tsc - entry_tsc),
+           (unsigned long long)(tsc_to_ns(boot_first_test_tsc - entry_tsc) / 1000));
+    bool ok = true;
+    if (!strcmp(sel, "none"))
+        printk("pvhk: verdict: PASS (self-tests disabled by selftest=none)\n");
+    else
+        ok = selftest_run(sel);
+    machine_exit(ok);
+}

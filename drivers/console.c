@@ -1,0 +1,68 @@
+/* printk and console selection. */
+#include <pvhk/console.h>
+#include <pvhk/platform.h>
+#include <pvhk/printk.h>
+#include <pvhk/string.h>
+
+static struct console con_uart = { "uart", uart_write, NULL };
+static struct console con_hvc = { "xen-console-io", xen_hvc_write, NULL };
+static struct console con_e9 = { "xen-port-e9", xen_e9_write, NULL };
+static struct console *consoles;
+
+void console_register(struct console *c)
+{
+    struct console **p = &consoles;
+
+    while (*p)
+        p = &(*p)->next;
+    c->next = NULL;
+    *p = c;
+}
+
+void console_init(void)
+{
+    switch (platform) {
+    case PLATFORM_BARE:
+        uart_init();
+        console_register(&con_uart);
+        break;
+    case PLATFORM_XEN_DOM0:
+        console_register(&con_hvc);
+        break;
+    case PLATFORM_XEN_DOMU:
+        console_register(&con_e9);
+        break;
+    }
+}
+
+const char *console_names(char *buf, size_t len)
+{
+    size_t pos = 0;
+
+    buf[0] = '\0';
+    for (struct console *c = consoles; c; c = c->next)
+        pos += snprintf(buf + pos, pos < len ? len - pos : 0, "%s%s", pos ? "," : "", c->name);
+    return buf;
+}
+
+void console_write(const char *s, size_t len)
+{
+    for (struct console *c = consoles; c; c = c->next)
+        c->write(s, len);
+}
+
+void printk(const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (n >= (int)sizeof(buf)) {
+        /* Truncated: keep the line ending so the log stays line-oriented. */
+        n = sizeof(buf) - 1;
+        buf[n - 1] = '\n';
+    }
+    console_write(buf, n);
+}

@@ -1,0 +1,21 @@
+/* What we are running on, decided once at boot. */
+#ifndef PVHK_PLATFORM_H
+#define PVHK_PLATFORM_H
+
+#include <pvhk/types.h>
+
+enum platform { PLATFORM_BARE, PLATFORM_XEN_DOM0, PLATFORM_XEN_DOMU };
+
+extern enum platform platform;
+extern uint32_t xen_cpuid_base;     /* 0 when not under Xen */
+
+static inline bool on_xen(void) { return platform != PLATFORM_BARE; }
+const char *platform_name(enum platform p);
+
+/* Find Xen's CPUID leaves; returns the base leaf or 0. */
+uint32_t xen_detect_cpuid(void);
+
+/* End the run: shut the (virtual) machine down so QEMU exits. */
+void machine_exit(bool success) __noreturn;
+
+#endif

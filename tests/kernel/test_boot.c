@@ -1,0 +1,95 @@
+/* Self-tests: what the PVH loader gave us and what we made of it. */
+#include <pvhk/boot.h>
+#include <pvhk/cmdline.h>
+#include <pvhk/hypercall.h>
+#include <pvhk/platform.h>
+#include <pvhk/printk.h>
+#include <pvhk/selftest.h>
+#include <pvhk/string.h>
+#include <xen/version.h>
+
+/* The harness passes expect.platform=bare|dom0|domU so detection is checked
+ * against the truth rather than against itself. */
+KTEST(boot, platform_detected)
+{
+    char want[16];
+
+    if (!cmdline_find(boot_cmdline, "expect.platform", want, sizeof(want)))
+        KT_SKIP(t, "no expect.platform= on the command line");
+    KT_EXPECT(t, !strcmp(want, platform_name(platform)));
+    if (strcmp(want, platform_name(platform)))
+        ktest_note(t, "expected %s, detected %s", want, platform_name(platform));
+    KT_EXPECT(t, (xen_cpuid_base != 0) == on_xen());
+}
+
+KTEST(boot, start_info_parsed)
+{
+    const struct boot_info *bi = &boot_info;
+
+    KT_EXPECT(t, bi->version <= 1);
+    /* PVH dom0 gets v0 and no memmap; QEMU and libxl give v1 with one. */
+    if (platform == PLATFORM_XEN_DOM0) {
+        KT_EXPECT(t, bi->version == 0);
+        KT_EXPECT(t, bi->flags & SIF_INITDOMAIN);
+        KT_EXPECT(t, bi->flags & SIF_PRIVILEGED);
+    } else {
+        KT_EXPECT(t, bi->version == 1);
+        KT_EXPECT(t, bi->memmap_entries_given > 0);
+        KT_EXPECT(t, !(bi->flags & SIF_INITDOMAIN));
+    }
+    /* The command line was copied whole (the harness always passes one). */
+    KT_EXPECT(t, bi->cmdline_paddr != 0);
+    KT_EXPECT(t, !bi->cmdline_truncated);
+    KT_EXPECT(t, strlen(boot_cmdline) == bi->cmdline_len);
+    KT_EXPECT(t, cmdline_find(boot_cmdline, "expect.platform", NULL, 0));
+}
+
+KTEST(boot, memory_map_source)
+{
+    const struct boot_info *bi = &boot_info;
+
+    KT_ASSERT(t, bi->nr_memmap > 0);
+    KT_ASSERT(t, bi->memmap_source != NULL);
+    if (bi->version >= 1)
+        KT_EXPECT(t, !strcmp(bi->memmap_source, "start_info v1 memmap"));
+    else
+        KT_EXPECT(t, !strcmp(bi->memmap_source, "XENMEM_memory_map"));
+    /* Some RAM must exist, and it must include the kernel image. */
+    bool image_in_ram = false;
+    for (unsigned i = 0; i < bi->nr_memmap; i++) {
+        const struct boot_mem_entry *e = &bi->memmap[i];
+        if (e->type == 1 && e->addr <= (uint64_t)(uintptr_t)__image_start &&
+            e->addr + e->size >= (uint64_t)(uintptr_t)__image_end)
+            image_in_ram = true;
+    }
+    KT_EXPECT(t, image_in_ram);
+}
+
+KTEST(boot, xen_version_hypercall)
+{
+    if (!on_xen())
+        KT_SKIP(t, "not under Xen");
+    long v = xen_version(XENVER_version, NULL);
+    ktest_note(t, "Xen %ld.%ld", v >> 16, v & 0xffff);
+    KT_EXPECT(t, v > 0);
+    KT_EXPECT(t, (v >> 16) >= 4);
+}
+
+/* Deliberate failures, only when asked for: they prove the harness notices. */
+KTEST_OPTIN(selftest, deliberate_failure, "selftest.fail")
+{
+    KT_EXPECT(t, 1 + 1 == 3);
+}
+
+KTEST_OPTIN(selftest, deliberate_panic, "selftest.panic")
+{
+    (void)t;
+    panic("deliberate panic requested by selftest.panic=1");
+}
+
+KTEST_OPTIN(selftest, deliberate_hang, "selftest.hang")
+{
+    (void)t;
+    for (;;)
+        __asm__ volatile("cli; hlt");
+}
