@@ -163,5 +163,7 @@ clean:
 	rm -rf $(B)/k $(B)/hsan $(B)/hopt $(B)/host $(B)/tools $(B)/bench \
 	    $(B)/fuzz $(B)/pvhk.elf $(B)/logs
 
+.SECONDARY:
+
 .PHONY: all tools hosttests fuzzers benches test run run-bare run-domu bench \
     fuzz soak clean

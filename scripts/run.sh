@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Boot pvhk under QEMU and check its self-tests.
+#
+#   scripts/run.sh bare|dom0
+#
+# Environment (all optional; see README):
+#   QEMU_MEM      guest RAM (QEMU -m), default 512M
+#   QEMU_MACHINE  pc or q35, default q35
+#   QEMU_SMP      vCPUs, default 1
+#   XEN_ARGS      appended to Xen's command line (dom0 only), e.g. dom0_mem=256M,max:512M
+#   CMDLINE       pvhk's command line, e.g. "selftest=boot,arch"
+#   TIMEOUT       seconds before QEMU is killed, default 120
+#   QUIET=1       keep the serial log in the file only (tests use this)
+#   LOG           log file, default build/logs/<mode>.log
+# Exit status: that of build/tools/ktap-check (0 pass, 1 test failure,
+# 2 no verdict, 3 panic/exception), or 124 when the run timed out.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+mode=${1:-dom0}
+QEMU_MEM=${QEMU_MEM:-512M}
+QEMU_MACHINE=${QEMU_MACHINE:-q35}
+QEMU_SMP=${QEMU_SMP:-1}
+XEN_ARGS=${XEN_ARGS:-}
+CMDLINE=${CMDLINE:-}
+TIMEOUT=${TIMEOUT:-120}
+LOG=${LOG:-build/logs/$mode.log}
+KERNEL=${KERNEL:-build/pvhk.elf}
+
+scripts/deps.sh qemu || exit 1
+[ -x build/tools/ktap-check ] || make -s build/tools/ktap-check >/dev/null || exit 1
+mkdir -p "$(dirname "$LOG")"
+: > "$LOG"
+
+qemu=(qemu-system-x86_64 -machine "$QEMU_MACHINE" -cpu max -smp "$QEMU_SMP" -m "$QEMU_MEM"
+      -display none -monitor none -no-reboot -net none)
+
+case "$mode" in
+bare)
+    qemu+=(-kernel "$KERNEL" -append "$CMDLINE expect.platform=bare"
+           -device isa-debug-exit,iobase=0xf4,iosize=0x04)
+    ;;
+dom0)
+    scripts/deps.sh xen || exit 1
+    # QEMU splits -initrd at commas: a comma inside a module's command line is doubled.
+    mod="$KERNEL ${CMDLINE//,/,,} expect.platform=dom0"
+    xen="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all console_timestamps=boot"
+    xen+=" dom0=pvh dom0-iommu=none $XEN_ARGS"
+    qemu+=(-kernel build/xen/xen-4.17-amd64 -initrd "$mod" -append "$xen")
+    ;;
+*)
+    echo "run.sh: unknown mode '$mode' (bare or dom0)" >&2; exit 64 ;;
+esac
+
+echo "run: $mode: QEMU -machine $QEMU_MACHINE -m $QEMU_MEM -smp $QEMU_SMP, timeout ${TIMEOUT}s, log $LOG" >&2
+[ "$mode" = dom0 ] && echo "run: Xen command line: $xen" >&2
+echo "run: pvhk command line: ${CMDLINE:+$CMDLINE }expect.platform=$mode" >&2
+
+start=$(date +%s.%N)
+if [ "${QUIET:-0}" = 1 ]; then
+    timeout -k 5 "$TIMEOUT" "${qemu[@]}" -serial "file:$LOG" </dev/null >/dev/null 2>>"$LOG.qemu-stderr"
+    qrc=$?
+else
+    timeout -k 5 "$TIMEOUT" "${qemu[@]}" -chardev "stdio,id=ser0,logfile=$LOG,signal=off" \
+        -serial chardev:ser0 </dev/null
+    qrc=$?
+fi
+secs=$(printf "%.1f" "$(echo "$(date +%s.%N) - $start" | bc)")
+
+build/tools/ktap-check "$LOG"
+rc=$?
+if [ $qrc = 124 ] || [ $qrc = 137 ]; then
+    echo "run: $mode: TIMEOUT: QEMU killed after ${TIMEOUT}s (the kernel hung)" >&2
+    rc=124
+fi
+case $rc in
+0) echo "run: $mode: PASS (${secs}s)" >&2 ;;
+124) ;;
+*) echo "run: $mode: FAIL (ktap-check status $rc, ${secs}s; log $LOG)" >&2 ;;
+esac
+exit $rc

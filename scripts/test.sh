@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# `make test`: every test, one stage at a time, with a summary at the end.
+# A stage is a command that must succeed; negative stages assert that the
+# harness notices a failure, a panic and a hang. Logs: build/logs/.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+passed=0; failed=0; failures=()
+t_all=$(date +%s)
+
+stage() {   # stage NAME COMMAND...
+    local name=$1; shift
+    local t0=$(date +%s)
+    echo "=== test: $name"
+    if "$@"; then
+        passed=$((passed + 1)); echo "=== ok: $name ($(( $(date +%s) - t0 ))s)"
+    else
+        failed=$((failed + 1)); failures+=("$name"); echo "=== FAILED: $name ($(( $(date +%s) - t0 ))s)"
+    fi
+}
+
+# A boot that must pass.
+boot() {    # boot MODE [VAR=VALUE...]
+    local mode=$1; shift
+    env QUIET=1 LOG=build/logs/test-$mode-$RANDOM.log "$@" scripts/run.sh "$mode"
+}
+
+# A boot that must fail in a given way: expect STATUS TEXT MODE [VAR=VALUE...]
+# passes only if run.sh exits with STATUS and its output contains TEXT.
+expect_failure() {
+    local want=$1 text=$2 mode=$3; shift 3
+    local out rc
+    out=$(env QUIET=1 LOG=build/logs/test-neg-$mode-$RANDOM.log "$@" scripts/run.sh "$mode" 2>&1)
+    rc=$?
+    echo "$out" | sed 's/^/    /'
+    if [ "$rc" != "$want" ]; then
+        echo "    expected status $want, got $rc"; return 1
+    fi
+    grep -qF -- "$text" <<<"$out" || { echo "    expected output to mention: $text"; return 1; }
+}
+
+cli_tests() {
+    local rc=0
+    for t in tests/cli/*.sh; do
+        [ -e "$t" ] || continue
+        local tool=build/tools/$(basename "$t" .sh)
+        bash "$t" "$tool" || rc=1
+    done
+    return $rc
+}
+
+clang_build() {
+    scripts/deps.sh fuzz >/dev/null && make -s B=build/clang CC=clang all tools
+}
+
+stage "host unit tests"         build/host/hosttests
+stage "host CLI tests"          cli_tests
+if ls tests/fuzz/*.c >/dev/null 2>&1; then
+    stage "fuzz (bounded)"      scripts/fuzz.sh short
+fi
+stage "clang build (-Werror)"   clang_build
+stage "boot bare pc 512M"       boot bare QEMU_MACHINE=pc QEMU_MEM=512M
+stage "boot bare q35 4G"        boot bare QEMU_MACHINE=q35 QEMU_MEM=4G
+stage "boot dom0 512M"          boot dom0 QEMU_MEM=512M
+stage "boot dom0 4G dom0_mem=256M" boot dom0 QEMU_MEM=4G XEN_ARGS=dom0_mem=256M
+stage "boot dom0 1G dom0_mem=256M,max:512M" boot dom0 QEMU_MEM=1G XEN_ARGS=dom0_mem=256M,max:512M
+stage "negative: failing test is named (bare)" \
+    expect_failure 1 "FAILED selftest.deliberate_failure" bare CMDLINE=selftest.fail=1
+stage "negative: failing test is named (dom0)" \
+    expect_failure 1 "FAILED selftest.deliberate_failure" dom0 CMDLINE=selftest.fail=1
+stage "negative: panic is reported" \
+    expect_failure 3 "PANIC: deliberate panic" bare CMDLINE=selftest.panic=1
+stage "negative: hang is killed at the timeout" \
+    expect_failure 124 "TIMEOUT" bare CMDLINE=selftest.hang=1 TIMEOUT=10
+if [ -x scripts/domu-rig.sh ]; then
+    stage "domU rig (xl create under a Linux dom0)" scripts/domu-rig.sh test
+fi
+
+echo
+echo "test: total $(( $(date +%s) - t_all ))s"
+for f in "${failures[@]}"; do echo "test: FAILED stage: $f"; done
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
