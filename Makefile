@@ -30,8 +30,9 @@ PURE_SRCS := $(wildcard \
     mm/scratch.c mm/extra_mem.c \
     xen/p2m_plan.c xen/xs_wire.c xen/gnttab_book.c)
 
-KERNEL_SRCS := $(sort $(wildcard boot/*.S boot/*.c arch/*.S arch/*.c \
-    common/*.c mm/*.c xen/*.c drivers/*.c tests/kernel/*.c))
+KERNEL_SRCS := $(filter-out $(KERNEL_EXCLUDE), \
+    $(sort $(wildcard boot/*.S boot/*.c arch/*.S arch/*.c \
+    common/*.c mm/*.c xen/*.c drivers/*.c tests/kernel/*.c)))
 
 # ---- kernel build --------------------------------------------------------
 KCFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror \

@@ -7,6 +7,7 @@
 #include <pvhk/cmdline.h>
 #include <pvhk/console.h>
 #include <pvhk/hypercall.h>
+#include <pvhk/mm.h>
 #include <pvhk/paging.h>
 #include <pvhk/platform.h>
 #include <pvhk/printk.h>
@@ -33,20 +34,6 @@ static enum platform detect_platform(uint64_t si_paddr)
     return PLATFORM_XEN_DOMU;
 }
 
-/* Highest end of any RAM or UNUSABLE range: what the direct map must cover. */
-static uint64_t memmap_top(void)
-{
-    uint64_t top = 4ull << 30;
-
-    for (unsigned i = 0; i < boot_info.nr_memmap; i++) {
-        const struct boot_mem_entry *e = &boot_info.memmap[i];
-        if ((e->type == 1 || e->type == 5) && e->addr + e->size > top &&
-            e->addr + e->size > e->addr)
-            top = e->addr + e->size;
-    }
-    return top;
-}
-
 void kmain(uint32_t si_paddr, uint64_t entry_tsc)
 {
     char buf[64];
@@ -68,7 +55,11 @@ void kmain(uint32_t si_paddr, uint64_t entry_tsc)
     boot_memmap_fetch();
     printk("pvhk: memory map: %u raw entries from %s\n", boot_info.nr_memmap,
            boot_info.memmap_source ? boot_info.memmap_source : "none");
-    paging_init(memmap_top());
+    mm_map_init();
+    /* The direct map covers every RAM and UNUSABLE page, and at least the
+     * low 4 GiB (the boot tables already did). */
+    uint64_t top = e820_top_inward(&e820);
+    paging_init(top > (4ull << 30) ? top : 4ull << 30);
     printk("pvhk: paging: identity map to 0x%llx, NX %s, 1G pages %s, image 0x%llx-0x%llx\n",
            (unsigned long long)paging_map_end, cpu_has_nx ? "on" : "unsupported",
            cpu_has_1g_pages ? "yes" : "no", (unsigned long long)(uintptr_t)__image_start,
