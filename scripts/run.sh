@@ -56,7 +56,7 @@ echo "run: $mode: QEMU -machine $QEMU_MACHINE -m $QEMU_MEM -smp $QEMU_SMP, timeo
 [ "$mode" = dom0 ] && echo "run: Xen command line: $xen" >&2
 echo "run: pvhk command line: ${CMDLINE:+$CMDLINE }expect.platform=$mode" >&2
 
-start=$(date +%s.%N)
+start=$(date +%s%N)
 if [ "${QUIET:-0}" = 1 ]; then
     timeout -k 5 "$TIMEOUT" "${qemu[@]}" -serial "file:$LOG" </dev/null >/dev/null 2>>"$LOG.qemu-stderr"
     qrc=$?
@@ -65,13 +65,24 @@ else
         -serial chardev:ser0 </dev/null
     qrc=$?
 fi
-secs=$(printf "%.1f" "$(echo "$(date +%s.%N) - $start" | bc)")
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+secs=$(printf "%d.%d" $((ms / 1000)) $((ms % 1000 / 100)))
 
 build/tools/ktap-check "$LOG"
 rc=$?
 if [ $qrc = 124 ] || [ $qrc = 137 ]; then
     echo "run: $mode: TIMEOUT: QEMU killed after ${TIMEOUT}s (the kernel hung)" >&2
     rc=124
+fi
+# Turn backtrace addresses into function names for the reader.
+if [ $rc = 3 ] && command -v addr2line >/dev/null; then
+    addrs=$(grep -a -o '\[<[0-9a-f]*>\]' "$LOG" | tr -d '[]<>' | sort -u)
+    if [ -n "$addrs" ]; then
+        echo "run: backtrace symbols:" >&2
+        for a in $addrs; do
+            echo "    0x$a $(addr2line -f -s -e "$KERNEL" "0x$a" | paste -sd' ')" >&2
+        done
+    fi
 fi
 case $rc in
 0) echo "run: $mode: PASS (${secs}s)" >&2 ;;

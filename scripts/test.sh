@@ -70,6 +70,8 @@ stage "negative: failing test is named (dom0)" \
     expect_failure 1 "FAILED selftest.deliberate_failure" dom0 CMDLINE=selftest.fail=1
 stage "negative: panic is reported" \
     expect_failure 3 "PANIC: deliberate panic" bare CMDLINE=selftest.panic=1
+stage "negative: unexpected exception is reported" \
+    expect_failure 3 "EXCEPTION vector 14" bare CMDLINE=selftest.fault=1
 stage "negative: hang is killed at the timeout" \
     expect_failure 124 "TIMEOUT" bare CMDLINE=selftest.hang=1 TIMEOUT=10
 if [ -x scripts/domu-rig.sh ]; then

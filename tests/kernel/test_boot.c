@@ -93,3 +93,12 @@ KTEST_OPTIN(selftest, deliberate_hang, "selftest.hang")
     for (;;)
         __asm__ volatile("cli; hlt");
 }
+
+KTEST_OPTIN(selftest, deliberate_fault, "selftest.fault")
+{
+    /* An unexpected #PF: the trap report and a FAIL verdict must follow.
+     * The address comes through a volatile so the compiler cannot see it. */
+    static volatile uintptr_t bad = 0x10;
+    (void)t;
+    *(volatile uint64_t *)bad = 1;
+}
