@@ -1,0 +1,516 @@
+/*
+ * P2M core: release frames to Xen and populate them again, keeping an
+ * exact account. Pure: the hypercalls and the frame table are reached
+ * through the ops tables in include/pvhk/p2m.h. The contract and the Xen
+ * behaviour it relies on are in docs/p2m.md.
+ */
+#include <pvhk/p2m.h>
+#include <pvhk/string.h>
+
+void p2m_init(struct p2m *p, const struct p2m_ops *ops,
+              const struct p2m_frame_ops *fops, uint64_t backed)
+{
+    memset(p, 0, sizeof(*p));
+    p->ops = *ops;
+    p->fops = *fops;
+    p->backed = backed;
+    p->mode = P2M_MODE_LARGE;
+    p->last_reservation = -1;
+}
+
+void p2m_set_ranges(struct p2m *p, const struct p2m_range *ram,
+                    unsigned int nr_ram, const struct extra_mem *extra)
+{
+    p->ram = ram;
+    p->nr_ram = nr_ram;
+    p->extra = extra;
+}
+
+static void res_reset(struct p2m_result *res, uint64_t requested)
+{
+    memset(res, 0, sizeof(*res));
+    res->requested = requested;
+    res->stop_pfn = P2M_NO_FRAME;
+    res->reservation = -1;
+    res->expected = -1;
+}
+
+static long query_reservation(struct p2m *p)
+{
+    p->st.queries++;
+    return p->ops.current_reservation(p->ops.ctx);
+}
+
+static int64_t expected_reservation(const struct p2m *p)
+{
+    return (int64_t)p->backed + p->offset;
+}
+
+int p2m_sync(struct p2m *p, struct p2m_result *res)
+{
+    long r = query_reservation(p);
+
+    res->reservation = r;
+    if (r < 0) {
+        res->flags |= P2M_R_CALL_ERROR;
+        res->call_error = r;
+        return (int)r;
+    }
+    p->offset = (int64_t)r - (int64_t)p->backed;
+    p->synced = true;
+    p->last_reservation = r;
+    res->expected = r;
+    return 0;
+}
+
+int p2m_check(struct p2m *p, struct p2m_result *res)
+{
+    long r;
+
+    if (!p->synced)
+        return 0;
+    r = query_reservation(p);
+    p->last_reservation = r;
+    res->reservation = r;
+    res->expected = (long)expected_reservation(p);
+    if (r != res->expected) {
+        p->st.mismatches++;
+        res->flags |= P2M_R_MISMATCH;
+        return -XEN_EIO;
+    }
+    return 0;
+}
+
+/* Finish a public operation: the account check has the last word only if
+ * nothing else went wrong; the result keeps both. */
+static int finish(struct p2m *p, int rc, struct p2m_result *res)
+{
+    int crc = p2m_check(p, res);
+
+    return rc ? rc : crc;
+}
+
+/*
+ * One hypercall over p->batch[0, n). Returns extents done (clamped to n: a
+ * larger answer would be a hypervisor bug, and the account check would
+ * catch its effect) or the whole-call error.
+ */
+static long issue(struct p2m *p, bool populate, unsigned int n,
+                  unsigned int order, struct p2m_result *res)
+{
+    long rc;
+
+    if (populate)
+        rc = p->ops.populate_physmap(p->ops.ctx, p->batch, n, order);
+    else
+        rc = p->ops.decrease_reservation(p->ops.ctx, p->batch, n, order);
+    p->st.hypercalls++;
+    res->hypercalls++;
+    if (rc < 0) {
+        res->flags |= P2M_R_CALL_ERROR;
+        res->call_error = rc;
+        return rc;
+    }
+    if ((unsigned long)rc > n)
+        rc = n;
+    if ((unsigned long)rc < n) {
+        p->st.short_counts++;
+        res->flags |= P2M_R_SHORT;
+    }
+    return rc;
+}
+
+/* Frames Xen took: the frame table learns it (tracked) or the offset does. */
+static void account_released(struct p2m *p, uint64_t pfn, uint64_t count,
+                             bool tracked, struct p2m_result *res)
+{
+    if (tracked) {
+        /*
+         * A refusal here means the frame table disagrees with a transition
+         * Xen has already made: count the frames as gone anyway (they are)
+         * and say so; the frame keeps its old state and must not be used.
+         */
+        if (p->fops.release(p->fops.ft, pfn, count))
+            res->flags |= P2M_R_REFUSED;
+        p->backed -= count;
+    } else {
+        p->offset -= (int64_t)count;
+    }
+    p->st.released += count;
+    res->done += count;
+}
+
+/*
+ * Decrease the reservation by the n extents in p->batch. Extents Xen did
+ * are accounted. Xen removes an extent page by page and, when a page
+ * fails, leaves the pages before it removed while not counting the extent
+ * (common/memory.c: decrease_reservation() -> guest_remove_page()); the
+ * reservation tells how many, and *partial gets that number (the pages
+ * are the extent's first ones). The caller accounts the partial pages:
+ * how depends on who owns the extent.
+ */
+static long decrease_batch(struct p2m *p, unsigned int n, unsigned int order,
+                           bool tracked, uint64_t *partial,
+                           struct p2m_result *res)
+{
+    long before = -1, after, done;
+    uint64_t size = 1ULL << order;
+    int64_t gone;
+
+    *partial = 0;
+    if (order > 0)
+        before = p->synced ? (long)expected_reservation(p)
+                           : query_reservation(p);
+    done = issue(p, false, n, order, res);
+    if (done < 0)
+        return done;
+    for (long i = 0; i < done; i++)
+        account_released(p, p->batch[i], size, tracked, res);
+    if ((unsigned long)done == n || order == 0 || before < 0)
+        return done;
+
+    after = query_reservation(p);
+    if (after < 0)
+        return done;
+    gone = (int64_t)before - (int64_t)(done * size) - after;
+    if (gone > 0 && (uint64_t)gone < size) {
+        *partial = (uint64_t)gone;
+        res->flags |= P2M_R_PARTIAL;
+    }
+    return done;
+}
+
+static unsigned int batch_cap(const struct p2m *p)
+{
+    return p->mode == P2M_MODE_SINGLE ? 1 : P2M_BATCH;
+}
+
+static unsigned int walk_order(bool large, uint64_t pfn, uint64_t end)
+{
+    if (large && IS_ALIGNED(pfn, P2M_LARGE_PAGES) && end - pfn >= P2M_LARGE_PAGES)
+        return P2M_LARGE_ORDER;
+    return 0;
+}
+
+/* Fill p->batch with consecutive extents of one order from pfn. */
+static unsigned int fill_walk(struct p2m *p, bool large, uint64_t pfn,
+                              uint64_t end, unsigned int *order)
+{
+    unsigned int n = 0, cap = batch_cap(p);
+
+    *order = walk_order(large, pfn, end);
+    while (n < cap && pfn < end && walk_order(large, pfn, end) == *order) {
+        p->batch[n++] = pfn;
+        pfn += 1ULL << *order;
+    }
+    return n;
+}
+
+static int release_range(struct p2m *p, uint64_t pfn, uint64_t count,
+                         unsigned flags, bool tracked, struct p2m_result *res)
+{
+    uint64_t cur = pfn, end = pfn + count;
+    bool large = p->mode == P2M_MODE_LARGE;
+
+    if (end < pfn)
+        return -XEN_EINVAL;
+    /*
+     * Scrub everything first: Xen was seen handing a released page's old
+     * contents back on a later populate (to us or to another domain).
+     */
+    if (!(flags & P2M_NOSCRUB) && count) {
+        p->ops.scrub(p->ops.ctx, pfn, count);
+        p->st.scrubbed += count;
+    }
+    while (cur < end) {
+        unsigned int order, n = fill_walk(p, large, cur, end, &order);
+        uint64_t partial;
+        long done = decrease_batch(p, n, order, tracked, &partial, res);
+
+        if (done < 0) {
+            res->stop_pfn = cur;
+            return (int)done;
+        }
+        cur += (uint64_t)done << order;
+        if ((unsigned long)done == n)
+            continue;
+        if (partial)
+            account_released(p, cur, partial, tracked, res);
+        cur += partial;
+        if (order > 0) {
+            /* Order 9 may exceed the domain's limit, or one page of the
+             * extent is special: go on page by page from here. */
+            large = false;
+            p->st.fallbacks++;
+            continue;
+        }
+        res->stop_pfn = cur;
+        res->flags |= P2M_R_REFUSED;
+        return -XEN_EBUSY;
+    }
+    return 0;
+}
+
+int p2m_release(struct p2m *p, uint64_t pfn, uint64_t count, unsigned flags,
+                struct p2m_result *res)
+{
+    res_reset(res, count);
+    return finish(p, release_range(p, pfn, count, flags, true, res), res);
+}
+
+int p2m_release_untracked(struct p2m *p, uint64_t pfn, uint64_t count,
+                          unsigned flags, struct p2m_result *res)
+{
+    res_reset(res, count);
+    return finish(p, release_range(p, pfn, count, flags, false, res), res);
+}
+
+int p2m_adopt_unbacked(struct p2m *p, uint64_t pfn, uint64_t count)
+{
+    if (pfn + count < pfn)
+        return -XEN_EINVAL;
+    if (count && p->fops.release(p->fops.ft, pfn, count))
+        return -XEN_EBUSY;
+    return 0;
+}
+
+static int populate_range(struct p2m *p, uint64_t pfn, uint64_t count,
+                          struct p2m_result *res)
+{
+    uint64_t cur = pfn, end = pfn + count;
+    bool large = p->mode == P2M_MODE_LARGE;
+
+    if (end < pfn)
+        return -XEN_EINVAL;
+    /*
+     * Never over a backed frame: Xen would accept it, drop our mapping of
+     * the old page and keep counting that page against us (a leak only a
+     * domain destroy recovers). So every frame must be RELEASED first.
+     */
+    for (uint64_t f = pfn; f < end; f++) {
+        if (!p->fops.is_released(p->fops.ft, f)) {
+            res->stop_pfn = f;
+            res->flags |= P2M_R_REFUSED;
+            return -XEN_EBUSY;
+        }
+    }
+    while (cur < end) {
+        unsigned int order, n = fill_walk(p, large, cur, end, &order);
+        uint64_t size = 1ULL << order;
+        long done = issue(p, true, n, order, res);
+
+        if (done < 0) {
+            res->stop_pfn = cur;
+            return (int)done;
+        }
+        for (long i = 0; i < done; i++) {
+            /* Into the heap through its init path (RELEASED -> FREE). */
+            if (p->fops.populate(p->fops.ft, p->batch[i], size))
+                res->flags |= P2M_R_REFUSED;
+            p->backed += size;
+            p->st.populated += size;
+            res->done += size;
+        }
+        cur += (uint64_t)done * size;
+        if ((unsigned long)done == n)
+            continue;
+        if (order > 0) {
+            /* No 2 MiB of contiguous host memory (or order 9 is above
+             * the domain's limit): 4 KiB pages may still be there. */
+            large = false;
+            p->st.fallbacks++;
+            continue;
+        }
+        /* An order-0 extent failed: maximum reservation or host memory
+         * reached. Asking again would only fail again. */
+        res->stop_pfn = cur;
+        return -XEN_ENOMEM;
+    }
+    return 0;
+}
+
+int p2m_populate(struct p2m *p, uint64_t pfn, uint64_t count,
+                 struct p2m_result *res)
+{
+    res_reset(res, count);
+    return finish(p, populate_range(p, pfn, count, res), res);
+}
+
+/*
+ * Populate up to `need` RELEASED frames found in [start, start + nr),
+ * run by run. Returns 0 when the range is exhausted or need is met.
+ */
+static int grow_in(struct p2m *p, uint64_t start, uint64_t nr,
+                   uint64_t *need, struct p2m_result *res)
+{
+    uint64_t f = start, end = start + nr;
+
+    while (f < end && *need) {
+        uint64_t run = f;
+        uint64_t before = res->done;
+        int rc;
+
+        if (!p->fops.is_released(p->fops.ft, f)) {
+            f++;
+            continue;
+        }
+        while (run < end && run - f < *need &&
+               p->fops.is_released(p->fops.ft, run))
+            run++;
+        rc = populate_range(p, f, run - f, res);
+        *need -= res->done - before;
+        if (rc)
+            return rc;
+        f = run;
+    }
+    return 0;
+}
+
+static int grow(struct p2m *p, uint64_t need, bool ram_only,
+                struct p2m_result *res)
+{
+    int rc = 0;
+
+    for (unsigned int i = 0; i < p->nr_ram && need && !rc; i++)
+        rc = grow_in(p, p->ram[i].start_pfn, p->ram[i].nr_pfns, &need, res);
+    if (!ram_only && p->extra) {
+        for (unsigned int i = 0; i < p->extra->nr_regions && need && !rc; i++)
+            rc = grow_in(p, p->extra->region[i].start_pfn,
+                         p->extra->region[i].nr_pfns, &need, res);
+    }
+    if (!rc && need) {
+        res->flags |= P2M_R_NO_ROOM;
+        rc = -XEN_ENOSPC;
+    }
+    return rc;
+}
+
+/* Balloon down: free heap blocks -> scrub -> release. */
+static int shrink(struct p2m *p, uint64_t need, struct p2m_result *res)
+{
+    unsigned int order = p->mode == P2M_MODE_LARGE ? P2M_LARGE_ORDER : 0;
+
+    while (need) {
+        unsigned int n = 0, cap = batch_cap(p);
+        uint64_t size, partial;
+        long done;
+
+        if (order && need < P2M_LARGE_PAGES)
+            order = 0;
+        size = 1ULL << order;
+        while (n < cap && (uint64_t)(n + 1) * size <= need) {
+            uint64_t f = p->fops.alloc(p->fops.ft, order);
+
+            if (f == P2M_NO_FRAME)
+                break;
+            p->batch[n++] = f;
+        }
+        if (n == 0) {
+            if (order) {
+                order = 0;      /* no free 2 MiB block: take pages */
+                continue;
+            }
+            res->flags |= P2M_R_HEAP_EMPTY;
+            return -XEN_EAGAIN;
+        }
+        for (unsigned int i = 0; i < n; i++)
+            p->ops.scrub(p->ops.ctx, p->batch[i], size);
+        p->st.scrubbed += (uint64_t)n * size;
+
+        done = decrease_batch(p, n, order, true, &partial, res);
+        if (done < 0)
+            done = 0;   /* nothing went: all blocks back to the heap */
+        need -= (uint64_t)done * size;
+        if ((unsigned long)done == n)
+            continue;
+        /* The blocks Xen did not take go back to the heap; of the failed
+         * one, the pages Xen did take are released from the free heap. */
+        for (unsigned int i = (unsigned int)done; i < n; i++)
+            if (p->fops.free(p->fops.ft, p->batch[i], order))
+                res->flags |= P2M_R_REFUSED;
+        if (partial) {
+            account_released(p, p->batch[done], partial, true, res);
+            need -= partial;
+        }
+        if (res->flags & P2M_R_CALL_ERROR)
+            return (int)res->call_error;
+        if (order) {
+            order = 0;
+            p->st.fallbacks++;
+            continue;
+        }
+        res->stop_pfn = p->batch[done];
+        res->flags |= P2M_R_REFUSED;
+        return -XEN_EBUSY;
+    }
+    return 0;
+}
+
+int p2m_set_target(struct p2m *p, uint64_t target, struct p2m_result *res)
+{
+    int rc = 0;
+
+    if (target > p->backed) {
+        res_reset(res, target - p->backed);
+        rc = grow(p, target - p->backed, false, res);
+    } else {
+        res_reset(res, p->backed - target);
+        if (target < p->backed)
+            rc = shrink(p, p->backed - target, res);
+    }
+    return finish(p, rc, res);
+}
+
+int p2m_boot_trim(struct p2m *p, const struct p2m_range *ram,
+                  unsigned int nr_ram, uint64_t target,
+                  struct p2m_result *res)
+{
+    uint64_t ram_pages = 0, excess;
+    int rc = 0, src;
+
+    for (unsigned int i = 0; i < nr_ram; i++)
+        ram_pages += ram[i].nr_pfns;
+    excess = ram_pages > target ? ram_pages - target : 0;
+    res_reset(res, excess);
+    p->backed = ram_pages;
+    p->synced = false;
+
+    /*
+     * From the top down, unscrubbed: with populate-on-demand these frames
+     * have no page behind them yet, and the first touch of one past the
+     * PoD target crashes the domain. We never wrote them, so there is
+     * nothing of ours to leak.
+     */
+    for (unsigned int i = nr_ram; i-- > 0 && excess && !rc;) {
+        uint64_t take = MIN(excess, ram[i].nr_pfns);
+        uint64_t before = res->done;
+
+        rc = release_range(p, ram[i].start_pfn + ram[i].nr_pfns - take, take,
+                           P2M_NOSCRUB, true, res);
+        excess -= res->done - before;
+    }
+    src = p2m_sync(p, res);
+    return rc ? rc : src;
+}
+
+int p2m_boot_rebalance(struct p2m *p, const struct p2m_range *unneeded,
+                       unsigned int nr, struct p2m_result *res)
+{
+    uint64_t want = 0, released;
+    int rc = 0;
+
+    for (unsigned int i = 0; i < nr; i++)
+        want += unneeded[i].nr_pfns;
+    res_reset(res, want);
+    for (unsigned int i = 0; i < nr && !rc; i++)
+        rc = release_range(p, unneeded[i].start_pfn, unneeded[i].nr_pfns,
+                           0, false, res);
+    released = res->done;
+    /* The same number back, into RAM the map says we have. */
+    if (released) {
+        int grc = grow(p, released, true, res);
+
+        rc = rc ? rc : grc;
+    }
+    return finish(p, rc, res);
+}
