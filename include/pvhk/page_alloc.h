@@ -1,0 +1,190 @@
+/*
+ * Frame table and buddy allocator with explicit page states.
+ *
+ * The contract (states, transitions, errors, representation) is written
+ * down in docs/allocator.md; this header is the API. Pure code: the caller
+ * owns both the allocator state (struct page_alloc) and the frame-table
+ * storage; nothing here allocates, prints or uses globals.
+ *
+ * Frames are guest frame numbers (pfn_t). Every operation that can be
+ * refused returns 0 or a PA_E_* code naming the violation; a refused
+ * operation changes nothing, and pa->err_frame says which frame offended.
+ */
+#ifndef PVHK_PAGE_ALLOC_H
+#define PVHK_PAGE_ALLOC_H
+
+#include <pvhk/types.h>
+
+/* Largest block: 2^18 frames = 1 GiB. Also the lazy-zeroing chunk size. */
+#define PA_MAX_ORDER    18
+#define PA_NR_ORDERS    (PA_MAX_ORDER + 1)
+#define PA_CHUNK_FRAMES (1ULL << PA_MAX_ORDER)
+
+/* Zones: blocks never straddle the 4 GiB line (frame 0x100000). */
+#define PA_ZONE_LOW     0
+#define PA_ZONE_HIGH    1
+#define PA_NR_ZONES     2
+#define PA_LOW_LIMIT    0x100000ULL
+
+#define PA_MAX_RANGES   64
+#define PA_MAX_DEFER    64
+/* Chunk bitmap bound: 2^32 entries / chunk size, plus one partial per range. */
+#define PA_MAX_CHUNKS   ((1U << (32 - PA_MAX_ORDER)) + 2 * PA_MAX_RANGES)
+
+#define PA_NIL          0xffffffffU
+#define PA_NO_FRAME     (~(pfn_t)0)
+
+/* Per-frame states. The all-zero table entry means UNINITIALISED. */
+enum pa_state {
+    PA_UNINITIALISED = 0,   /* never passed through heap init */
+    PA_FREE,                /* in the buddy, on a free list */
+    PA_INUSE,               /* handed out (alloc, take, mark_inuse) */
+    PA_OFFLINING,           /* in use, to become OFFLINED when freed */
+    PA_OFFLINED,            /* out of service, never handed out */
+    PA_RELEASED,            /* given back to Xen: unbacked, never handed out */
+    PA_SCRATCH,             /* owned by the scratch pool (Xen maps there) */
+    PA_NR_STATES,
+    PA_OUTSIDE = PA_NR_STATES,  /* pa_state(): frame not in the table */
+};
+
+enum pa_err {
+    PA_OK = 0,
+    PA_E_OUTSIDE,       /* frame not in the frame table */
+    PA_E_SPANS,         /* block/range runs past the end of its range */
+    PA_E_ORDER,         /* order > PA_MAX_ORDER */
+    PA_E_MISALIGNED,    /* frame not aligned to the order */
+    PA_E_DOUBLE_FREE,   /* the whole block is already free */
+    PA_E_FREE_FRAME,    /* a frame of the block is free (block differs) */
+    PA_E_INTERIOR,      /* frame is inside an in-use block, not its head */
+    PA_E_WRONG_ORDER,   /* head of an in-use block of another order */
+    PA_E_PARTIAL,       /* range cuts through an in-use block */
+    PA_E_INUSE,         /* frame is in use (operation needs it not to be) */
+    PA_E_OFFLINING,     /* frame is being offlined */
+    PA_E_OFFLINED,      /* frame is offlined */
+    PA_E_RELEASED,      /* frame is released to Xen */
+    PA_E_SCRATCH,       /* frame belongs to the scratch pool */
+    PA_E_UNINIT,        /* frame was never initialised */
+    PA_E_MIXED,         /* uninitialised block mixed with initialised frames */
+    PA_E_FRAME0,        /* frame 0 never enters the heap or changes state */
+    PA_E_OVERLAP,       /* new range overlaps a registered one */
+    PA_E_NOSPACE,       /* table capacity, range or defer slots exhausted */
+    PA_E_INVAL,         /* zero count, bad argument */
+    PA_E_CORRUPT,       /* pa_check(): invariant violated */
+    PA_NR_ERRS,
+};
+
+/*
+ * One frame-table entry, 16 bytes, out of band. Only block heads (and the
+ * offlining marks inside an in-use block) are non-zero; see allocator.md.
+ */
+struct pa_frame {
+    uint32_t next, prev;    /* free list links (table indices), FREE heads */
+    uint32_t info;          /* PA_HEAD | state | order << PA_ORDER_SHIFT | flags */
+    uint32_t rid;           /* range index, valid in heads */
+};
+
+#define PA_STATE_MASK   0x7U
+#define PA_HEAD         0x8U    /* entry is the head of a block */
+#define PA_F_OFFL       0x10U   /* INUSE head: some frame in the block is offlining */
+#define PA_ORDER_SHIFT  8
+#define PA_INFO(state, order) (PA_HEAD | (state) | ((uint32_t)(order) << PA_ORDER_SHIFT))
+
+struct pa_range {
+    pfn_t start, end;       /* [start, end) */
+    uint32_t base;          /* table index of `start` */
+    uint32_t chunk_base;    /* first bit in pa->touched */
+};
+
+struct pa_defer {
+    pfn_t start, end;
+    uint32_t rid;
+};
+
+/* Flags for pa_setup(). */
+#define PA_TABLE_ZEROED 0x1U    /* storage is known zero-filled: no lazy memset */
+
+/* Flags for pa_alloc(). */
+#define PA_ALLOC_LOW    0x1U    /* block must lie below 4 GiB */
+
+struct page_alloc {
+    struct pa_frame *table;
+    uint64_t capacity, used;            /* entries */
+    unsigned flags;
+    unsigned nr_ranges, last_range;
+    uint32_t nr_chunks;
+    uint32_t avail[PA_NR_ZONES];        /* bit k: free list (zone, k) non-empty */
+    uint32_t head[PA_NR_ZONES][PA_NR_ORDERS];
+    uint64_t nr_free[PA_NR_ZONES];      /* FREE frames per zone */
+    uint64_t count[PA_NR_STATES];       /* frames per state; [0] unused */
+    pfn_t err_frame;                    /* offending frame of the last refusal */
+    unsigned nr_defer;
+    struct pa_range range[PA_MAX_RANGES];       /* insertion order */
+    struct pa_defer defer[PA_MAX_DEFER];        /* sorted, disjoint */
+    uint64_t touched[(PA_MAX_CHUNKS + 63) / 64];
+};
+
+/* ---- set-up -------------------------------------------------------------- */
+/* Bytes of table storage for nr_frames frames (sum of all range counts). */
+static inline size_t pa_table_bytes(uint64_t nr_frames)
+{
+    return (size_t)(nr_frames * sizeof(struct pa_frame));
+}
+void pa_setup(struct page_alloc *pa, struct pa_frame *table, uint64_t capacity,
+              unsigned flags);
+/* Caller copied the first pa->used entries to a bigger table. */
+void pa_move_table(struct page_alloc *pa, struct pa_frame *table, uint64_t capacity);
+/* Register [start, start+count): its frames become known, UNINITIALISED. */
+int pa_add_range(struct page_alloc *pa, pfn_t start, uint64_t count);
+
+/* ---- heap -------------------------------------------------------------------- */
+pfn_t pa_alloc(struct page_alloc *pa, unsigned order, unsigned flags);
+int pa_free(struct page_alloc *pa, pfn_t frame, unsigned order);
+/* UNINITIALISED -> FREE (frame 0 skipped). */
+int pa_init_range(struct page_alloc *pa, pfn_t start, uint64_t count);
+/* UNINITIALISED block -> INUSE: a page used before the heap existed. */
+int pa_mark_inuse(struct page_alloc *pa, pfn_t frame, unsigned order);
+/* Lazy init: UNINITIALISED free RAM the heap may initialise when short. */
+int pa_defer(struct page_alloc *pa, pfn_t start, uint64_t count);
+/* Initialise every deferred frame now. Returns frames initialised. */
+uint64_t pa_init_all(struct page_alloc *pa);
+
+/* ---- offlining ------------------------------------------------------------ */
+/* FREE -> OFFLINED, INUSE -> OFFLINING. *newstate gets the result. */
+int pa_offline(struct page_alloc *pa, pfn_t frame, enum pa_state *newstate);
+/* OFFLINED -> FREE, OFFLINING -> INUSE. */
+int pa_online(struct page_alloc *pa, pfn_t frame, enum pa_state *newstate);
+
+/* ---- P2M and scratch pool (range operations) ------------------------------ */
+/* FREE -> INUSE, as the maximal aligned blocks of the range. */
+int pa_take(struct page_alloc *pa, pfn_t start, uint64_t count);
+/* FREE, UNINITIALISED, or whole INUSE blocks -> RELEASED. */
+int pa_release(struct page_alloc *pa, pfn_t start, uint64_t count);
+/* RELEASED -> FREE (the frames were populated again; init path). */
+int pa_populate(struct page_alloc *pa, pfn_t start, uint64_t count);
+/* UNINITIALISED or RELEASED -> SCRATCH. */
+int pa_scratch(struct page_alloc *pa, pfn_t start, uint64_t count);
+/* SCRATCH -> `to` (PA_RELEASED or PA_UNINITIALISED). */
+int pa_unscratch(struct page_alloc *pa, pfn_t start, uint64_t count,
+                 enum pa_state to);
+
+/* ---- queries -------------------------------------------------------------- */
+enum pa_state pa_state(const struct page_alloc *pa, pfn_t frame);
+/* States of [start, start+count) into out[] (PA_OUTSIDE for gaps); O(count). */
+void pa_states(const struct page_alloc *pa, pfn_t start, uint64_t count, uint8_t *out);
+const char *pa_state_name(enum pa_state s);
+const char *pa_strerror(int err);
+uint64_t pa_nr_frames(const struct page_alloc *pa, enum pa_state s);
+
+/* ---- invariant checker (mm/page_check.c) ---------------------------------- */
+struct pa_violation {
+    int err;                /* PA_E_CORRUPT or 0 */
+    pfn_t frame;            /* where, or PA_NO_FRAME */
+    const char *what;       /* static text */
+};
+int pa_check(const struct page_alloc *pa, struct pa_violation *v);
+
+/* Internal helpers shared by page_alloc.c and page_check.c. */
+int pa_range_of(const struct page_alloc *pa, pfn_t frame);
+bool pa_chunk_touched(const struct page_alloc *pa, const struct pa_range *r, pfn_t f);
+
+#endif

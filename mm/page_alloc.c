@@ -1,0 +1,937 @@
+/*
+ * Frame table and buddy allocator with explicit page states.
+ *
+ * docs/allocator.md is the contract; this comment is the map of the code.
+ *
+ * Representation. The frame table holds one 16-byte entry per frame of the
+ * registered ranges, indexed by a compact 32-bit table index (ranges are
+ * laid out one after the other, gaps in the map cost nothing). Only block
+ * heads carry information: a head says "frames [f, f + 2^order) are one
+ * block in state S". Every other entry is zero, except an "offlining mark"
+ * on a frame inside an in-use block. So:
+ *
+ *   - a frame covered by a block has that block's state (or OFFLINING, if
+ *     marked); its block's head is found by looking at f aligned down to
+ *     each order in turn (the first head met is the only candidate, because
+ *     blocks are disjoint);
+ *   - a frame covered by no block is UNINITIALISED. The all-zero table is
+ *     therefore the all-UNINITIALISED table, as the seed document asks.
+ *
+ * Lazy zeroing. The table must be zero where it is read. Zeroing it at boot
+ * would cost 16 bytes of writes per frame, so the table is split into
+ * chunks of PA_CHUNK_FRAMES frames (aligned in frame space, one maximal
+ * block each): a chunk's entries are read only once its bit in
+ * pa->touched is set, and are zeroed at that moment unless the caller said
+ * the storage was already zero (PA_TABLE_ZEROED). An untouched chunk is
+ * wholly UNINITIALISED. Init therefore costs O(blocks), not O(frames).
+ *
+ * Free lists: one doubly linked list per zone and order, threaded through
+ * the heads' next/prev table indices, with a bitmap of non-empty orders so
+ * that alloc finds its block with one count-trailing-zeros.
+ *
+ * Blocks never cross a range boundary (ranges never merge), a chunk
+ * boundary (so never the 4 GiB zone line, 2^20-aligned) and never include
+ * frame 0 when FREE: frame 0 stays UNINITIALISED for ever, so nothing can
+ * coalesce with it (the reason Xen keeps MFN 0 out of the heap).
+ */
+#include <pvhk/page_alloc.h>
+#include <pvhk/string.h>
+
+#define BIT(s)          (1U << (s))
+#define ORDER_OF(info)  ((info) >> PA_ORDER_SHIFT)
+
+/* ---- small helpers ---------------------------------------------------------- */
+
+static inline unsigned zone_of(pfn_t f)
+{
+    return f >= PA_LOW_LIMIT;
+}
+
+static inline struct pa_frame *ent(const struct page_alloc *pa,
+                                   const struct pa_range *r, pfn_t f)
+{
+    return &pa->table[r->base + (f - r->start)];
+}
+
+static inline uint32_t chunk_bit(const struct pa_range *r, pfn_t f)
+{
+    return r->chunk_base + (uint32_t)((f >> PA_MAX_ORDER) - (r->start >> PA_MAX_ORDER));
+}
+
+static inline bool touched(const struct page_alloc *pa, const struct pa_range *r, pfn_t f)
+{
+    uint32_t c = chunk_bit(r, f);
+
+    return (pa->touched[c / 64] >> (c % 64)) & 1;
+}
+
+bool pa_chunk_touched(const struct page_alloc *pa, const struct pa_range *r, pfn_t f)
+{
+    return touched(pa, r, f);
+}
+
+static inline pfn_t chunk_end(pfn_t f)
+{
+    return (f | (PA_CHUNK_FRAMES - 1)) + 1;
+}
+
+/* Make f's chunk readable: zero its entries on first use. */
+static void touch_chunk(struct page_alloc *pa, const struct pa_range *r, pfn_t f)
+{
+    uint32_t c = chunk_bit(r, f);
+
+    if ((pa->touched[c / 64] >> (c % 64)) & 1)
+        return;
+    if (!(pa->flags & PA_TABLE_ZEROED)) {
+        pfn_t a = MAX(r->start, ALIGN_DOWN(f, PA_CHUNK_FRAMES));
+        pfn_t b = MIN(r->end, chunk_end(f));
+
+        memset(ent(pa, r, a), 0, (size_t)(b - a) * sizeof(struct pa_frame));
+    }
+    pa->touched[c / 64] |= 1ULL << (c % 64);
+}
+
+/* Largest order of an aligned block starting at p and ending by `end`. */
+static inline unsigned piece_order(pfn_t p, pfn_t end)
+{
+    unsigned k = p ? (unsigned)__builtin_ctzll(p) : PA_MAX_ORDER;
+    unsigned l = 63 - (unsigned)__builtin_clzll(end - p);
+
+    return MIN(MIN(k, l), PA_MAX_ORDER);
+}
+
+static inline int fail(struct page_alloc *pa, pfn_t f, int err)
+{
+    pa->err_frame = f;
+    return err;
+}
+
+int pa_range_of(const struct page_alloc *pa, pfn_t f)
+{
+    for (unsigned i = 0; i < pa->nr_ranges; i++)
+        if (f - pa->range[i].start < pa->range[i].end - pa->range[i].start)
+            return (int)i;
+    return -1;
+}
+
+/* ---- free lists ---------------------------------------------------------------- */
+
+static inline void list_push(struct page_alloc *pa, unsigned z, unsigned k, uint32_t idx)
+{
+    struct pa_frame *t = pa->table;
+    uint32_t h = pa->head[z][k];
+
+    t[idx].next = h;
+    t[idx].prev = PA_NIL;
+    if (h != PA_NIL)
+        t[h].prev = idx;
+    pa->head[z][k] = idx;
+    pa->avail[z] |= BIT(k);
+}
+
+static inline void list_del(struct page_alloc *pa, unsigned z, unsigned k, uint32_t idx)
+{
+    struct pa_frame *t = pa->table;
+    uint32_t n = t[idx].next, p = t[idx].prev;
+
+    if (p != PA_NIL)
+        t[p].next = n;
+    else if ((pa->head[z][k] = n) == PA_NIL)
+        pa->avail[z] &= ~BIT(k);
+    if (n != PA_NIL)
+        t[n].prev = p;
+}
+
+/*
+ * Insert the block (f, k) as FREE and coalesce it with its buddies. The
+ * block's entries are zero (or its head is about to be overwritten) and its
+ * chunk is touched. The buddy of an aligned block is in the same chunk, so
+ * it is readable; a buddy outside the range is never looked at.
+ */
+static void free_merge(struct page_alloc *pa, const struct pa_range *r, uint32_t rid,
+                       pfn_t f, unsigned k)
+{
+    struct pa_frame *e = ent(pa, r, f);
+    unsigned z = zone_of(f);
+
+    pa->nr_free[z] += 1ULL << k;
+    while (k < PA_MAX_ORDER) {
+        pfn_t size = 1ULL << k, bf = f ^ size;
+        struct pa_frame *be;
+
+        if (bf - r->start > r->end - r->start - size)
+            break;              /* buddy not wholly inside the range */
+        be = e + ((int64_t)bf - (int64_t)f);
+        if (be->info != PA_INFO(PA_FREE, k))
+            break;
+        list_del(pa, z, k, (uint32_t)(be - pa->table));
+        if (bf < f) {
+            e->info = 0;
+            e = be;
+            f = bf;
+        } else {
+            be->info = 0;
+        }
+        k++;
+    }
+    e->info = PA_INFO(PA_FREE, k);
+    e->rid = rid;
+    list_push(pa, z, k, (uint32_t)(e - pa->table));
+}
+
+/* [a, b) -> FREE in maximal aligned blocks, frame 0 left out. */
+static void free_range(struct page_alloc *pa, const struct pa_range *r, uint32_t rid,
+                       pfn_t a, pfn_t b)
+{
+    while (a < b) {
+        unsigned k;
+
+        if (a == 0) {
+            a = 1;
+            continue;
+        }
+        k = piece_order(a, b);
+        touch_chunk(pa, r, a);
+        free_merge(pa, r, rid, a, k);
+        a += 1ULL << k;
+    }
+}
+
+/* [a, b) -> blocks of a non-FREE state, maximal aligned pieces. */
+static void emit_blocks(struct page_alloc *pa, const struct pa_range *r, uint32_t rid,
+                        unsigned state, pfn_t a, pfn_t b)
+{
+    while (a < b) {
+        unsigned k = piece_order(a, b);
+        struct pa_frame *e;
+
+        touch_chunk(pa, r, a);
+        e = ent(pa, r, a);
+        e->info = PA_INFO(state, k);
+        e->rid = rid;
+        a += 1ULL << k;
+    }
+}
+
+/* ---- segments: what covers a frame ------------------------------------------- */
+
+struct seg {
+    pfn_t start, end;       /* the block, or the run of uninitialised frames */
+    unsigned state;         /* block state: OFFLINING heads count as INUSE */
+    unsigned order;
+    bool block, offl;       /* offl: INUSE block holding offlining frames */
+    struct pa_frame *head;
+};
+
+/* The head of the block covering p, or NULL. p's chunk is touched. */
+static struct pa_frame *find_head(const struct page_alloc *pa, const struct pa_range *r,
+                                  pfn_t p, pfn_t *hp)
+{
+    struct pa_frame *e = ent(pa, r, p);
+    pfn_t last = PA_NO_FRAME;
+
+    for (unsigned k = 0; k <= PA_MAX_ORDER; k++) {
+        pfn_t h = ALIGN_DOWN(p, 1ULL << k);
+        struct pa_frame *he;
+
+        if (h < r->start)
+            break;
+        if (h == last)
+            continue;
+        last = h;
+        he = e - (p - h);
+        if (he->info & PA_HEAD) {
+            /* Blocks are disjoint: the first head met is the only candidate. */
+            if (p - h < (1ULL << ORDER_OF(he->info))) {
+                *hp = h;
+                return he;
+            }
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
+static void seg_at(const struct page_alloc *pa, const struct pa_range *r, pfn_t p,
+                   struct seg *s)
+{
+    pfn_t lim = MIN(r->end, chunk_end(p)), h;
+    struct pa_frame *he;
+
+    s->block = s->offl = false;
+    s->start = p;
+    s->state = PA_UNINITIALISED;
+    s->order = 0;
+    s->head = NULL;
+    if (!touched(pa, r, p)) {
+        s->end = lim;
+        return;
+    }
+    he = find_head(pa, r, p, &h);
+    if (he) {
+        unsigned st = he->info & PA_STATE_MASK;
+
+        s->block = true;
+        s->head = he;
+        s->start = h;
+        s->order = ORDER_OF(he->info);
+        s->end = h + (1ULL << s->order);
+        s->offl = st == PA_OFFLINING || (he->info & PA_F_OFFL);
+        s->state = st == PA_OFFLINING ? PA_INUSE : st;
+        return;
+    }
+    /* Uninitialised run: up to the next non-zero entry (always a head). */
+    const struct pa_frame *e = ent(pa, r, p);
+    pfn_t q = p + 1;
+    while (q < lim && e[q - p].info == 0)
+        q++;
+    s->end = q;
+}
+
+/* ---- set-up ------------------------------------------------------------------------ */
+
+void pa_setup(struct page_alloc *pa, struct pa_frame *table, uint64_t capacity,
+              unsigned flags)
+{
+    memset(pa, 0, sizeof(*pa));
+    pa->table = table;
+    pa->capacity = MIN(capacity, (uint64_t)PA_NIL);
+    pa->flags = flags;
+    memset(pa->head, 0xff, sizeof(pa->head));
+    pa->err_frame = PA_NO_FRAME;
+}
+
+void pa_move_table(struct page_alloc *pa, struct pa_frame *table, uint64_t capacity)
+{
+    /* Links are indices, not pointers: moving the storage is just this. */
+    pa->table = table;
+    pa->capacity = MIN(capacity, (uint64_t)PA_NIL);
+}
+
+int pa_add_range(struct page_alloc *pa, pfn_t start, uint64_t count)
+{
+    pfn_t end = start + count;
+    uint32_t nch;
+
+    if (!count || end < start)
+        return fail(pa, start, PA_E_INVAL);
+    for (unsigned i = 0; i < pa->nr_ranges; i++)
+        if (start < pa->range[i].end && pa->range[i].start < end)
+            return fail(pa, MAX(start, pa->range[i].start), PA_E_OVERLAP);
+    nch = (uint32_t)(((end - 1) >> PA_MAX_ORDER) - (start >> PA_MAX_ORDER) + 1);
+    if (pa->nr_ranges == PA_MAX_RANGES || count > pa->capacity - pa->used ||
+        nch > PA_MAX_CHUNKS - pa->nr_chunks)
+        return fail(pa, start, PA_E_NOSPACE);
+
+    struct pa_range *r = &pa->range[pa->nr_ranges++];
+    r->start = start;
+    r->end = end;
+    r->base = (uint32_t)pa->used;
+    r->chunk_base = pa->nr_chunks;
+    pa->used += count;
+    pa->nr_chunks += nch;
+    return PA_OK;
+}
+
+/* ---- range operations: the generic state-transition engine -------------------- */
+
+static int state_err(unsigned state)
+{
+    static const uint8_t err[PA_NR_STATES] = {
+        [PA_UNINITIALISED] = PA_E_UNINIT, [PA_FREE] = PA_E_FREE_FRAME,
+        [PA_INUSE] = PA_E_INUSE, [PA_OFFLINING] = PA_E_OFFLINING,
+        [PA_OFFLINED] = PA_E_OFFLINED, [PA_RELEASED] = PA_E_RELEASED,
+        [PA_SCRATCH] = PA_E_SCRATCH,
+    };
+    return err[state];
+}
+
+#define OP_MIXED    0x1U    /* report PA_E_MIXED for any frame not allowed */
+#define OP_NOCUT    0x2U    /* the operation does not cut deferred extents */
+
+/*
+ * Check that every frame of [start, start + count) is in one of the
+ * `allowed` states (in-use frames only as whole blocks without offlining
+ * frames). On success *rp is the range. Changes nothing.
+ */
+static int range_check(struct page_alloc *pa, pfn_t start, uint64_t count,
+                       unsigned allowed, unsigned target, unsigned opflags, int *rp)
+{
+    const struct pa_range *r;
+    pfn_t end, p;
+    int i;
+    struct seg s;
+
+    if (!count)
+        return fail(pa, start, PA_E_INVAL);
+    i = pa_range_of(pa, start);
+    if (i < 0)
+        return fail(pa, start, PA_E_OUTSIDE);
+    r = &pa->range[i];
+    if (count > r->end - start)
+        return fail(pa, r->end, PA_E_SPANS);
+    end = start + count;
+    if (start == 0 && target != PA_FREE)
+        return fail(pa, 0, PA_E_FRAME0);
+    for (p = start; p < end; p = s.end) {
+        seg_at(pa, r, p, &s);
+        if (!(allowed & BIT(s.state)))
+            return fail(pa, p, (opflags & OP_MIXED) ? PA_E_MIXED : state_err(s.state));
+        if (s.state == PA_INUSE) {
+            if (s.offl)
+                return fail(pa, s.start, PA_E_OFFLINING);
+            if (s.start < start || s.end > end)
+                return fail(pa, s.start, PA_E_PARTIAL);
+        }
+    }
+    /* Deferred extents are uninitialised; cutting one in two needs a slot. */
+    if ((allowed & BIT(PA_UNINITIALISED)) && !(opflags & OP_NOCUT) &&
+        pa->nr_defer == PA_MAX_DEFER)
+        for (unsigned j = 0; j < pa->nr_defer; j++)
+            if (pa->defer[j].start < start && end < pa->defer[j].end)
+                return fail(pa, start, PA_E_NOSPACE);
+    *rp = i;
+    return PA_OK;
+}
+
+static void defer_remove(struct page_alloc *pa, unsigned j)
+{
+    pa->nr_defer--;
+    memmove(&pa->defer[j], &pa->defer[j + 1], (pa->nr_defer - j) * sizeof(pa->defer[0]));
+}
+
+/* Frames [a, b) leave the deferred set (they change state). */
+static void defer_cut(struct page_alloc *pa, pfn_t a, pfn_t b)
+{
+    for (unsigned j = 0; j < pa->nr_defer; j++) {
+        struct pa_defer *x = &pa->defer[j];
+
+        if (x->end <= a || b <= x->start)
+            continue;
+        if (a <= x->start && x->end <= b) {
+            defer_remove(pa, j--);
+        } else if (a <= x->start) {
+            x->start = b;
+        } else if (x->end <= b) {
+            x->end = a;
+        } else {
+            /* Split; range_check() made sure there is a slot. */
+            memmove(&pa->defer[j + 1], &pa->defer[j], (pa->nr_defer - j) * sizeof(*x));
+            pa->nr_defer++;
+            pa->defer[j].end = a;
+            pa->defer[j + 1].start = b;
+            return;
+        }
+    }
+}
+
+/* Apply a checked transition: every frame of the range becomes `target`. */
+static void range_apply(struct page_alloc *pa, int i, pfn_t start, uint64_t count,
+                        unsigned target)
+{
+    const struct pa_range *r = &pa->range[i];
+    pfn_t end = start + count, p = start;
+    struct seg s;
+
+    defer_cut(pa, start, end);
+    while (p < end) {
+        pfn_t a, b;
+
+        seg_at(pa, r, p, &s);
+        a = MAX(s.start, start);
+        b = MIN(s.end, end);
+        if (s.block) {
+            s.head->info = 0;   /* the block is dissolved, then rebuilt */
+            switch (s.state) {
+            case PA_FREE:
+                list_del(pa, zone_of(s.start), s.order, (uint32_t)(s.head - pa->table));
+                pa->nr_free[zone_of(s.start)] -= 1ULL << s.order;
+                /* What lies outside the range goes back (the free run is split). */
+                free_range(pa, r, (uint32_t)i, s.start, a);
+                free_range(pa, r, (uint32_t)i, b, s.end);
+                break;
+            case PA_RELEASED:
+            case PA_SCRATCH:
+                pa->count[s.state] -= b - a;
+                emit_blocks(pa, r, (uint32_t)i, s.state, s.start, a);
+                emit_blocks(pa, r, (uint32_t)i, s.state, b, s.end);
+                break;
+            default:            /* INUSE: whole blocks only (range_check) */
+                pa->count[s.state] -= b - a;
+                break;
+            }
+        }
+        if (target == PA_FREE) {
+            free_range(pa, r, (uint32_t)i, a, b);
+        } else if (target != PA_UNINITIALISED) {
+            emit_blocks(pa, r, (uint32_t)i, target, a, b);
+            pa->count[target] += b - a;
+        }
+        p = b;
+    }
+}
+
+static int range_op(struct page_alloc *pa, pfn_t start, uint64_t count,
+                    unsigned allowed, unsigned target, unsigned opflags)
+{
+    int i, err = range_check(pa, start, count, allowed, target, opflags, &i);
+
+    if (err)
+        return err;
+    range_apply(pa, i, start, count, target);
+    return PA_OK;
+}
+
+int pa_init_range(struct page_alloc *pa, pfn_t start, uint64_t count)
+{
+    return range_op(pa, start, count, BIT(PA_UNINITIALISED), PA_FREE, 0);
+}
+
+int pa_take(struct page_alloc *pa, pfn_t start, uint64_t count)
+{
+    return range_op(pa, start, count, BIT(PA_FREE), PA_INUSE, 0);
+}
+
+int pa_release(struct page_alloc *pa, pfn_t start, uint64_t count)
+{
+    return range_op(pa, start, count,
+                    BIT(PA_FREE) | BIT(PA_UNINITIALISED) | BIT(PA_INUSE), PA_RELEASED, 0);
+}
+
+int pa_populate(struct page_alloc *pa, pfn_t start, uint64_t count)
+{
+    return range_op(pa, start, count, BIT(PA_RELEASED), PA_FREE, 0);
+}
+
+int pa_scratch(struct page_alloc *pa, pfn_t start, uint64_t count)
+{
+    return range_op(pa, start, count, BIT(PA_UNINITIALISED) | BIT(PA_RELEASED),
+                    PA_SCRATCH, 0);
+}
+
+int pa_unscratch(struct page_alloc *pa, pfn_t start, uint64_t count, enum pa_state to)
+{
+    if (to != PA_RELEASED && to != PA_UNINITIALISED)
+        return fail(pa, start, PA_E_INVAL);
+    return range_op(pa, start, count, BIT(PA_SCRATCH), to, 0);
+}
+
+static int check_block(struct page_alloc *pa, pfn_t f, unsigned order)
+{
+    if (order > PA_MAX_ORDER)
+        return fail(pa, f, PA_E_ORDER);
+    if (f & ((1ULL << order) - 1))
+        return fail(pa, f, PA_E_MISALIGNED);
+    return PA_OK;
+}
+
+int pa_mark_inuse(struct page_alloc *pa, pfn_t f, unsigned order)
+{
+    int err = check_block(pa, f, order);
+
+    return err ? err : range_op(pa, f, 1ULL << order, BIT(PA_UNINITIALISED), PA_INUSE, 0);
+}
+
+/* ---- lazy init -------------------------------------------------------------------- */
+
+int pa_defer(struct page_alloc *pa, pfn_t start, uint64_t count)
+{
+    int i, err = range_check(pa, start, count, BIT(PA_UNINITIALISED), PA_FREE, OP_NOCUT, &i);
+    pfn_t a = start, b = start + count;
+    unsigned n = 0, touching = 0, j;
+
+    if (err)
+        return err;
+    if (a == 0 && ++a == b)
+        return PA_OK;           /* frame 0 never enters the heap */
+    for (j = 0; j < pa->nr_defer; j++)
+        if (pa->defer[j].rid == (uint32_t)i && pa->defer[j].end >= a && pa->defer[j].start <= b)
+            touching++;
+    if (!touching && pa->nr_defer == PA_MAX_DEFER)
+        return fail(pa, start, PA_E_NOSPACE);
+    /* Union with the overlapping or adjacent extents of the same range. */
+    for (j = 0; j < pa->nr_defer; j++) {
+        struct pa_defer x = pa->defer[j];
+
+        if (x.rid == (uint32_t)i && x.end >= a && x.start <= b) {
+            a = MIN(a, x.start);
+            b = MAX(b, x.end);
+        } else {
+            pa->defer[n++] = x;
+        }
+    }
+    for (j = n; j > 0 && pa->defer[j - 1].start > a; j--)
+        pa->defer[j] = pa->defer[j - 1];
+    pa->defer[j] = (struct pa_defer){ a, b, (uint32_t)i };
+    pa->nr_defer = n + 1;
+    return PA_OK;
+}
+
+/*
+ * The heap ran short: initialise the next piece of deferred memory, the
+ * lowest deferred frames up to the end of their chunk. Returns false if
+ * there is none the caller can use.
+ */
+static bool grow(struct page_alloc *pa, unsigned flags)
+{
+    struct pa_defer *x = &pa->defer[0];
+    pfn_t a, b;
+    uint32_t rid;
+
+    if (!pa->nr_defer || ((flags & PA_ALLOC_LOW) && x->start >= PA_LOW_LIMIT))
+        return false;
+    a = x->start;
+    b = MIN(x->end, chunk_end(a));
+    rid = x->rid;
+    x->start = b;
+    if (x->start == x->end)
+        defer_remove(pa, 0);
+    free_range(pa, &pa->range[rid], rid, a, b);
+    return true;
+}
+
+uint64_t pa_init_all(struct page_alloc *pa)
+{
+    uint64_t n = 0;
+
+    while (pa->nr_defer) {
+        struct pa_defer x = pa->defer[0];
+
+        defer_remove(pa, 0);
+        free_range(pa, &pa->range[x.rid], x.rid, x.start, x.end);
+        n += x.end - x.start;
+    }
+    return n;
+}
+
+/* ---- alloc and free: the hot paths -------------------------------------------------- */
+
+pfn_t pa_alloc(struct page_alloc *pa, unsigned order, unsigned flags)
+{
+    struct pa_frame *t = pa->table, *e;
+    unsigned z, j;
+    uint32_t idx, nxt;
+
+    if (unlikely(order > PA_MAX_ORDER))
+        return PA_NO_FRAME;
+    for (;;) {
+        /* High memory first: keep what lies below 4 GiB for those who need it. */
+        z = (flags & PA_ALLOC_LOW) ? PA_ZONE_LOW : PA_ZONE_HIGH;
+        for (;;) {
+            uint32_t bits = pa->avail[z] >> order;
+
+            if (bits) {
+                j = order + (unsigned)__builtin_ctz(bits);
+                goto found;
+            }
+            if (z-- == 0)
+                break;
+        }
+        if (!grow(pa, flags))
+            return PA_NO_FRAME;
+    }
+found:
+    idx = pa->head[z][j];
+    e = &t[idx];
+    nxt = e->next;
+    pa->head[z][j] = nxt;
+    if (nxt != PA_NIL)
+        t[nxt].prev = PA_NIL;
+    else
+        pa->avail[z] &= ~BIT(j);
+    /* Split: the upper halves go back on the lists, we keep the bottom. */
+    while (j > order) {
+        j--;
+        e[1U << j].info = PA_INFO(PA_FREE, j);
+        e[1U << j].rid = e->rid;
+        list_push(pa, z, j, idx + (1U << j));
+    }
+    e->info = PA_INFO(PA_INUSE, order);
+    pa->nr_free[z] -= 1ULL << order;
+    pa->count[PA_INUSE] += 1ULL << order;
+
+    const struct pa_range *r = &pa->range[e->rid];
+    return r->start + (idx - r->base);
+}
+
+/* Free an INUSE block that holds offlining frames: they become OFFLINED. */
+static void free_offlining(struct page_alloc *pa, int i, pfn_t f, unsigned k)
+{
+    const struct pa_range *r = &pa->range[i];
+    struct pa_frame *e = ent(pa, r, f);
+    pfn_t size = 1ULL << k, p, q;
+    uint64_t noff = 0;
+
+    for (p = 0; p < size; p++) {
+        uint32_t x = e[p].info;
+        bool off = p ? x != 0 : (x & PA_STATE_MASK) == PA_OFFLINING;
+
+        e[p].info = 0;
+        if (off) {
+            e[p].info = PA_INFO(PA_OFFLINED, 0);
+            e[p].rid = (uint32_t)i;
+            noff++;
+        }
+    }
+    pa->count[PA_OFFLINING] -= noff;
+    pa->count[PA_OFFLINED] += noff;
+    pa->count[PA_INUSE] -= size - noff;
+    for (p = 0; p < size; p = q) {
+        if (e[p].info) {
+            q = p + 1;
+            continue;
+        }
+        for (q = p; q < size && !e[q].info; q++)
+            ;
+        free_range(pa, r, (uint32_t)i, f + p, f + q);
+    }
+}
+
+/* Everything but the common case: classify, or run the init path. */
+static int free_slow(struct page_alloc *pa, int i, pfn_t f, unsigned k)
+{
+    const struct pa_range *r = &pa->range[i];
+    pfn_t size = 1ULL << k;
+    struct seg s;
+
+    seg_at(pa, r, f, &s);
+    switch (s.state) {
+    case PA_UNINITIALISED:
+        /* Pages that never went through init enter the heap now. */
+        return range_op(pa, f, size, BIT(PA_UNINITIALISED), PA_FREE, OP_MIXED);
+    case PA_FREE:
+        return fail(pa, f, s.start <= f && f + size <= s.end ? PA_E_DOUBLE_FREE
+                                                             : PA_E_FREE_FRAME);
+    case PA_INUSE:
+        if (s.start != f)
+            return fail(pa, f, PA_E_INTERIOR);
+        if (s.order != k)
+            return fail(pa, f, PA_E_WRONG_ORDER);
+        free_offlining(pa, i, f, k);
+        return PA_OK;
+    default:
+        return fail(pa, f, state_err(s.state));
+    }
+}
+
+int pa_free(struct page_alloc *pa, pfn_t f, unsigned k)
+{
+    const struct pa_range *r = &pa->range[pa->last_range];
+    struct pa_frame *e;
+    pfn_t size;
+    uint32_t rid;
+
+    if (unlikely(f - r->start >= r->end - r->start)) {
+        int i = pa_range_of(pa, f);
+
+        if (i < 0)
+            return fail(pa, f, PA_E_OUTSIDE);
+        pa->last_range = (unsigned)i;
+        r = &pa->range[i];
+    }
+    if (unlikely(k > PA_MAX_ORDER))
+        return fail(pa, f, PA_E_ORDER);
+    size = 1ULL << k;
+    if (unlikely(f & (size - 1)))
+        return fail(pa, f, PA_E_MISALIGNED);
+    if (unlikely(r->end - f < size))
+        return fail(pa, r->end, PA_E_SPANS);
+    rid = (uint32_t)(r - pa->range);
+    if (unlikely(!touched(pa, r, f)))
+        return free_slow(pa, (int)rid, f, k);
+    e = ent(pa, r, f);
+    /* One compare validates head, state INUSE, order, no offlining frames. */
+    if (unlikely(e->info != PA_INFO(PA_INUSE, k)))
+        return free_slow(pa, (int)rid, f, k);
+    pa->count[PA_INUSE] -= size;
+    free_merge(pa, r, rid, f, k);
+    return PA_OK;
+}
+
+/* ---- offlining -------------------------------------------------------------------- */
+
+static bool frame_offlining(const struct page_alloc *pa, const struct pa_range *r,
+                            const struct seg *s, pfn_t f)
+{
+    const struct pa_frame *e = ent(pa, r, f);
+
+    if (f == s->start)
+        return (e->info & PA_STATE_MASK) == PA_OFFLINING;
+    return e->info != 0;
+}
+
+int pa_offline(struct page_alloc *pa, pfn_t f, enum pa_state *newstate)
+{
+    int i = pa_range_of(pa, f);
+    const struct pa_range *r;
+    struct pa_frame *e;
+    struct seg s;
+
+    if (i < 0)
+        return fail(pa, f, PA_E_OUTSIDE);
+    r = &pa->range[i];
+    seg_at(pa, r, f, &s);
+    switch (s.state) {
+    case PA_FREE:
+        list_del(pa, zone_of(s.start), s.order, (uint32_t)(s.head - pa->table));
+        pa->nr_free[zone_of(s.start)] -= 1ULL << s.order;
+        s.head->info = 0;
+        e = ent(pa, r, f);
+        e->info = PA_INFO(PA_OFFLINED, 0);
+        e->rid = (uint32_t)i;
+        pa->count[PA_OFFLINED]++;
+        free_range(pa, r, (uint32_t)i, s.start, f);
+        free_range(pa, r, (uint32_t)i, f + 1, s.end);
+        *newstate = PA_OFFLINED;
+        return PA_OK;
+    case PA_INUSE:
+        if (frame_offlining(pa, r, &s, f))
+            return fail(pa, f, PA_E_OFFLINING);
+        if (f == s.start)
+            s.head->info = (s.head->info & ~PA_STATE_MASK) | PA_OFFLINING;
+        else
+            ent(pa, r, f)->info = PA_OFFLINING;     /* a mark, not a head */
+        s.head->info |= PA_F_OFFL;
+        pa->count[PA_INUSE]--;
+        pa->count[PA_OFFLINING]++;
+        *newstate = PA_OFFLINING;
+        return PA_OK;
+    default:
+        return fail(pa, f, state_err(s.state));
+    }
+}
+
+int pa_online(struct page_alloc *pa, pfn_t f, enum pa_state *newstate)
+{
+    int i = pa_range_of(pa, f);
+    const struct pa_range *r;
+    struct pa_frame *e;
+    struct seg s;
+    bool any = false;
+
+    if (i < 0)
+        return fail(pa, f, PA_E_OUTSIDE);
+    r = &pa->range[i];
+    seg_at(pa, r, f, &s);
+    if (s.state == PA_OFFLINED) {
+        s.head->info = 0;
+        pa->count[PA_OFFLINED]--;
+        free_range(pa, r, (uint32_t)i, f, f + 1);
+        *newstate = PA_FREE;
+        return PA_OK;
+    }
+    if (s.state != PA_INUSE || !frame_offlining(pa, r, &s, f))
+        return fail(pa, f, s.state == PA_INUSE ? PA_E_INUSE : state_err(s.state));
+    e = ent(pa, r, f);
+    if (f == s.start)
+        e->info = (e->info & ~PA_STATE_MASK) | PA_INUSE;
+    else
+        e->info = 0;
+    pa->count[PA_OFFLINING]--;
+    pa->count[PA_INUSE]++;
+    /* Clear the block's flag once no frame in it is offlining any more. */
+    e = s.head;
+    any = (e->info & PA_STATE_MASK) == PA_OFFLINING;
+    for (pfn_t p = 1; !any && p < (1ULL << s.order); p++)
+        any = e[p].info != 0;
+    if (!any)
+        e->info &= ~PA_F_OFFL;
+    *newstate = PA_INUSE;
+    return PA_OK;
+}
+
+/* ---- queries ------------------------------------------------------------------------- */
+
+enum pa_state pa_state(const struct page_alloc *pa, pfn_t f)
+{
+    int i = pa_range_of(pa, f);
+    const struct pa_range *r;
+    struct seg s;
+
+    if (i < 0)
+        return PA_OUTSIDE;
+    r = &pa->range[i];
+    seg_at(pa, r, f, &s);
+    if (s.state == PA_INUSE && frame_offlining(pa, r, &s, f))
+        return PA_OFFLINING;
+    return (enum pa_state)s.state;
+}
+
+void pa_states(const struct page_alloc *pa, pfn_t start, uint64_t count, uint8_t *out)
+{
+    pfn_t p = start, end = start + count;
+
+    while (p < end) {
+        int i = pa_range_of(pa, p);
+        const struct pa_range *r;
+        struct seg s;
+        pfn_t b;
+
+        if (i < 0) {
+            out[p++ - start] = PA_OUTSIDE;
+            continue;
+        }
+        r = &pa->range[i];
+        seg_at(pa, r, p, &s);
+        b = MIN(s.end, end);
+        for (pfn_t q = p; q < b; q++)
+            out[q - start] = (uint8_t)(s.offl && frame_offlining(pa, r, &s, q)
+                                       ? PA_OFFLINING : s.state);
+        p = b;
+    }
+}
+
+uint64_t pa_nr_frames(const struct page_alloc *pa, enum pa_state st)
+{
+    uint64_t n = pa->used;
+
+    switch (st) {
+    case PA_FREE:
+        return pa->nr_free[0] + pa->nr_free[1];
+    case PA_UNINITIALISED:
+        n -= pa->nr_free[0] + pa->nr_free[1];
+        for (unsigned s = PA_INUSE; s < PA_NR_STATES; s++)
+            n -= pa->count[s];
+        return n;
+    default:
+        return st < PA_NR_STATES ? pa->count[st] : 0;
+    }
+}
+
+const char *pa_state_name(enum pa_state s)
+{
+    static const char *const name[] = {
+        "uninitialised", "free", "inuse", "offlining", "offlined", "released",
+        "scratch", "outside",
+    };
+    return (unsigned)s <= PA_OUTSIDE ? name[s] : "?";
+}
+
+const char *pa_strerror(int err)
+{
+    static const char *const text[PA_NR_ERRS] = {
+        [PA_OK] = "ok",
+        [PA_E_OUTSIDE] = "frame outside the frame table",
+        [PA_E_SPANS] = "block runs past the end of its range",
+        [PA_E_ORDER] = "order too large",
+        [PA_E_MISALIGNED] = "frame not aligned to the order",
+        [PA_E_DOUBLE_FREE] = "double free",
+        [PA_E_FREE_FRAME] = "frame is free",
+        [PA_E_INTERIOR] = "interior frame of a block",
+        [PA_E_WRONG_ORDER] = "wrong order for this block",
+        [PA_E_PARTIAL] = "range cuts an in-use block",
+        [PA_E_INUSE] = "frame is in use",
+        [PA_E_OFFLINING] = "frame is offlining",
+        [PA_E_OFFLINED] = "frame is offlined",
+        [PA_E_RELEASED] = "frame is released",
+        [PA_E_SCRATCH] = "frame is a scratch frame",
+        [PA_E_UNINIT] = "frame is uninitialised",
+        [PA_E_MIXED] = "uninitialised block mixes initialised frames",
+        [PA_E_FRAME0] = "frame 0 never enters the heap",
+        [PA_E_OVERLAP] = "range overlaps a registered range",
+        [PA_E_NOSPACE] = "no space left in the frame table",
+        [PA_E_INVAL] = "invalid argument",
+        [PA_E_CORRUPT] = "allocator state corrupt",
+    };
+    return err >= 0 && err < PA_NR_ERRS ? text[err] : "unknown error";
+}

@@ -1,0 +1,229 @@
+/*
+ * Invariant checker for the frame table and buddy allocator.
+ *
+ * Walks every touched chunk of every range and every free list, and
+ * recounts everything the allocator keeps incrementally. O(frames): for
+ * tests, the trace tool and kernel self-tests, never on a hot path. It
+ * reads only (const), so it may run at any point between operations.
+ *
+ * What it proves, per docs/allocator.md "Invariants":
+ *   - every head is a valid state, aligned to its order, inside its range,
+ *     carries its range index, and frame 0 is in no block;
+ *   - every entry inside a block is zero, except offlining marks inside an
+ *     in-use block flagged PA_F_OFFL (and such a block has at least one);
+ *   - OFFLINED blocks are single frames;
+ *   - no FREE block has a FREE buddy of the same order in its range
+ *     (coalescing is complete);
+ *   - each free list holds exactly the FREE heads of its zone and order,
+ *     with consistent back links and no cycle, and the avail bitmap agrees;
+ *   - the per-state counters equal a recount;
+ *   - deferred extents are sorted, disjoint, inside their range, without
+ *     frame 0, and wholly UNINITIALISED.
+ */
+#include <pvhk/page_alloc.h>
+
+#define ORDER_OF(info)  ((info) >> PA_ORDER_SHIFT)
+
+static int bad(struct pa_violation *v, pfn_t f, const char *what)
+{
+    v->err = PA_E_CORRUPT;
+    v->frame = f;
+    v->what = what;
+    return PA_E_CORRUPT;
+}
+
+static const struct pa_frame *entry(const struct page_alloc *pa,
+                                    const struct pa_range *r, pfn_t f)
+{
+    return &pa->table[r->base + (f - r->start)];
+}
+
+/* Check the block whose head is at p; add its frames to the recount. */
+static int check_block(const struct page_alloc *pa, unsigned i, pfn_t p,
+                       uint64_t *cnt, uint64_t *nfree, uint64_t (*nlist)[PA_NR_ORDERS],
+                       struct pa_violation *v, pfn_t *next)
+{
+    const struct pa_range *r = &pa->range[i];
+    const struct pa_frame *e = entry(pa, r, p);
+    uint32_t x = e->info;
+    unsigned st = x & PA_STATE_MASK, o = ORDER_OF(x);
+    pfn_t size, q;
+    uint64_t noff = 0;
+    bool inuse = st == PA_INUSE || st == PA_OFFLINING;
+
+    if (!(x & PA_HEAD))
+        return bad(v, p, "offlining mark outside an in-use block");
+    if (st == PA_UNINITIALISED || st >= PA_NR_STATES)
+        return bad(v, p, "head with an invalid state");
+    if (o > PA_MAX_ORDER)
+        return bad(v, p, "head with an order above the maximum");
+    size = 1ULL << o;
+    if (p & (size - 1))
+        return bad(v, p, "block not aligned to its order");
+    if (size > r->end - p)
+        return bad(v, p, "block runs past the end of its range");
+    if (p == 0)
+        return bad(v, p, "frame 0 is in a block");
+    if (e->rid != i)
+        return bad(v, p, "head carries the wrong range index");
+    if ((x & PA_F_OFFL) && !inuse)
+        return bad(v, p, "offlining flag on a block that is not in use");
+    if (st == PA_OFFLINING && !(x & PA_F_OFFL))
+        return bad(v, p, "offlining head without the block flag");
+    if (x & ~(PA_STATE_MASK | PA_HEAD | PA_F_OFFL | (0x1fU << PA_ORDER_SHIFT)))
+        return bad(v, p, "unknown bits in a head");
+    if (st == PA_OFFLINED && o)
+        return bad(v, p, "offlined block larger than one frame");
+
+    for (q = 1; q < size; q++) {
+        uint32_t y = entry(pa, r, p + q)->info;
+
+        if (!y)
+            continue;
+        if (inuse && (x & PA_F_OFFL) && y == PA_OFFLINING) {
+            noff++;
+            continue;
+        }
+        return bad(v, p + q, "non-zero entry inside a block");
+    }
+    if (st == PA_OFFLINING)
+        noff++;
+    if ((x & PA_F_OFFL) && !noff)
+        return bad(v, p, "offlining flag but no offlining frame");
+
+    if (st == PA_FREE) {
+        unsigned z = p >= PA_LOW_LIMIT;
+        pfn_t bf = p ^ size;
+
+        nfree[z] += size;
+        nlist[z][o]++;
+        if (o < PA_MAX_ORDER && bf >= r->start && bf + size <= r->end &&
+            entry(pa, r, bf)->info == PA_INFO(PA_FREE, o))
+            return bad(v, p, "free buddies not coalesced");
+    } else if (inuse) {
+        cnt[PA_INUSE] += size - noff;
+        cnt[PA_OFFLINING] += noff;
+    } else {
+        cnt[st] += size;
+    }
+    *next = p + size;
+    return 0;
+}
+
+static int check_lists(const struct page_alloc *pa, uint64_t (*nlist)[PA_NR_ORDERS],
+                       struct pa_violation *v)
+{
+    for (unsigned z = 0; z < PA_NR_ZONES; z++) {
+        for (unsigned k = 0; k < PA_NR_ORDERS; k++) {
+            uint32_t idx = pa->head[z][k], prev = PA_NIL;
+            uint64_t n = 0;
+
+            if (((pa->avail[z] >> k) & 1) != (idx != PA_NIL))
+                return bad(v, PA_NO_FRAME, "avail bitmap disagrees with a free list");
+            for (; idx != PA_NIL; prev = idx, idx = pa->table[idx].next) {
+                const struct pa_frame *e;
+                const struct pa_range *r;
+                pfn_t f;
+
+                if (idx >= pa->used || ++n > nlist[z][k])
+                    return bad(v, PA_NO_FRAME, "free list longer than its free blocks "
+                                               "(stray entry or cycle)");
+                e = &pa->table[idx];
+                if (e->info != PA_INFO(PA_FREE, k) || e->rid >= pa->nr_ranges)
+                    return bad(v, PA_NO_FRAME, "free list holds a non-free block");
+                r = &pa->range[e->rid];
+                if (idx < r->base || idx - r->base >= r->end - r->start)
+                    return bad(v, PA_NO_FRAME, "free list entry outside its range");
+                f = r->start + (idx - r->base);
+                if ((f >= PA_LOW_LIMIT) != z)
+                    return bad(v, f, "free block on the wrong zone's list");
+                if (e->prev != prev)
+                    return bad(v, f, "free list back link broken");
+            }
+            if (n != nlist[z][k])
+                return bad(v, PA_NO_FRAME, "free block missing from its free list");
+        }
+    }
+    return 0;
+}
+
+static int check_defer(const struct page_alloc *pa, struct pa_violation *v)
+{
+    for (unsigned j = 0; j < pa->nr_defer; j++) {
+        const struct pa_defer *x = &pa->defer[j];
+        const struct pa_range *r;
+
+        if (x->rid >= pa->nr_ranges || x->start >= x->end)
+            return bad(v, x->start, "malformed deferred extent");
+        r = &pa->range[x->rid];
+        if (x->start < r->start || x->end > r->end || x->start == 0)
+            return bad(v, x->start, "deferred extent outside its range or holds frame 0");
+        if (j && pa->defer[j - 1].end > x->start)
+            return bad(v, x->start, "deferred extents unsorted or overlapping");
+        if (pa_state(pa, x->start) != PA_UNINITIALISED)
+            return bad(v, x->start, "deferred frame is initialised");
+        for (pfn_t f = x->start; f < x->end;) {
+            pfn_t lim = MIN(x->end, (f | (PA_CHUNK_FRAMES - 1)) + 1);
+
+            if (pa_chunk_touched(pa, r, f))
+                for (; f < lim; f++)
+                    if (entry(pa, r, f)->info)
+                        return bad(v, f, "deferred frame is initialised");
+            f = lim;
+        }
+    }
+    return 0;
+}
+
+int pa_check(const struct page_alloc *pa, struct pa_violation *v)
+{
+    uint64_t cnt[PA_NR_STATES] = { 0 }, nfree[PA_NR_ZONES] = { 0 };
+    uint64_t nlist[PA_NR_ZONES][PA_NR_ORDERS] = { { 0 } };
+    uint64_t total = 0;
+    int err;
+
+    v->err = 0;
+    v->frame = PA_NO_FRAME;
+    v->what = NULL;
+    for (unsigned i = 0; i < pa->nr_ranges; i++) {
+        const struct pa_range *r = &pa->range[i];
+        pfn_t p = r->start;
+
+        if (r->base != total)
+            return bad(v, r->start, "range table index not contiguous");
+        total += r->end - r->start;
+        while (p < r->end) {
+            pfn_t lim = MIN(r->end, (p | (PA_CHUNK_FRAMES - 1)) + 1);
+            const struct pa_frame *e = entry(pa, r, p);
+
+            if (!pa_chunk_touched(pa, r, p)) {
+                p = lim;
+                continue;
+            }
+            /* Blocks never cross a chunk boundary: walk this chunk. */
+            while (p < lim) {
+                if (!e[0].info) {
+                    p++;
+                    e++;
+                    continue;
+                }
+                err = check_block(pa, i, p, cnt, nfree, nlist, v, &p);
+                if (err)
+                    return err;
+                e = entry(pa, r, p);
+            }
+        }
+    }
+    if (total != pa->used)
+        return bad(v, PA_NO_FRAME, "table use differs from the sum of the ranges");
+    err = check_lists(pa, nlist, v);
+    if (err)
+        return err;
+    for (unsigned z = 0; z < PA_NR_ZONES; z++)
+        if (nfree[z] != pa->nr_free[z])
+            return bad(v, PA_NO_FRAME, "free-frame counter differs from a recount");
+    for (unsigned s = PA_INUSE; s < PA_NR_STATES; s++)
+        if (cnt[s] != pa->count[s])
+            return bad(v, PA_NO_FRAME, "state counter differs from a recount");
+    return check_defer(pa, v);
+}

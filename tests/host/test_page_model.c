@@ -1,0 +1,490 @@
+/*
+ * The page allocator against its reference model (page_model.h):
+ *   - a differential random test: millions of random operations, good and
+ *     bad, applied to both; after every step the per-frame states agree,
+ *     every error code agrees, the checker passes, and every allocation
+ *     result is checked against the model's naive search;
+ *   - an exhaustive test: every operation sequence up to a fixed depth on
+ *     a 16-frame heap with a gap and frame 0, from several starting states.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "harness.h"
+#include "page_model.h"
+
+static uint64_t rng_state;
+
+static uint64_t rnd(void)
+{
+    /* splitmix64 */
+    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static unsigned rn(unsigned n)
+{
+    return (unsigned)(rnd() % n);
+}
+
+struct rig {
+    struct page_alloc pa;
+    struct pm m;
+    struct pa_frame *table;
+    uint64_t cap;
+    unsigned failures;      /* stop a run after the first disagreement */
+};
+
+static void rig_setup(struct rig *g, const pfn_t (*ranges)[2], unsigned nr, bool garbage)
+{
+    uint64_t total = 0;
+
+    for (unsigned i = 0; i < nr; i++)
+        total += ranges[i][1];
+    g->cap = total;
+    g->table = malloc(pa_table_bytes(total) + 16);
+    /* Garbage storage proves entries are never read before their chunk is touched. */
+    memset(g->table, garbage ? 0xa5 : 0, pa_table_bytes(total));
+    pa_setup(&g->pa, g->table, total, garbage ? 0 : PA_TABLE_ZEROED);
+    memset(&g->m, 0, sizeof(g->m));
+    for (unsigned i = 0; i < nr; i++) {
+        int rc = pa_add_range(&g->pa, ranges[i][0], ranges[i][1]);
+        CHECK(rc == 0);
+        pm_add_range(&g->m, ranges[i][0], ranges[i][1]);
+    }
+    g->failures = 0;
+}
+
+static void rig_free(struct rig *g)
+{
+    free(g->table);
+}
+
+/* Compare everything; returns false (and reports) on the first difference. */
+static bool rig_compare(struct rig *g, const char *op, uint64_t step, bool full)
+{
+    static uint8_t buf[PM_MAX_FRAMES];
+    struct pa_violation v;
+
+    for (unsigned i = 0; i < g->m.nr; i++) {
+        pfn_t s = g->m.start[i], n = g->m.end[i] - s;
+
+        pa_states(&g->pa, s, n, buf);
+        for (pfn_t j = 0; j < n; j++) {
+            if (buf[j] != g->m.st[g->m.base[i] + j]) {
+                CHECKF(false, "step %llu (%s): frame %#llx is %s, model says %s",
+                       (unsigned long long)step, op, (unsigned long long)(s + j),
+                       pa_state_name(buf[j]), pa_state_name(g->m.st[g->m.base[i] + j]));
+                g->failures++;
+                return false;
+            }
+        }
+    }
+    /* The checker is O(frames) too; every few steps and at the end is enough. */
+    if ((step % 4 == 0 || full) && pa_check(&g->pa, &v)) {
+        CHECKF(false, "step %llu (%s): checker: %s at %#llx", (unsigned long long)step, op,
+               v.what, (unsigned long long)v.frame);
+        g->failures++;
+        return false;
+    }
+    return true;
+}
+
+static bool rc_agree(struct rig *g, int real, int model, const char *op, pfn_t a,
+                     uint64_t b, uint64_t step)
+{
+    if (real == model)
+        return true;
+    CHECKF(false, "step %llu: %s(%#llx, %#llx): allocator says '%s', model '%s'",
+           (unsigned long long)step, op, (unsigned long long)a, (unsigned long long)b,
+           pa_strerror(real), pa_strerror(model));
+    g->failures++;
+    return false;
+}
+
+/*
+ * Allocation: the real result must be a suitable block of the model, and
+ * the allocator may initialise deferred memory only while the model has no
+ * suitable block. Failure is allowed only when the model, with every usable
+ * deferred frame initialised, has no suitable block.
+ */
+static bool do_alloc(struct rig *g, unsigned k, unsigned flags, uint64_t step, pfn_t *got)
+{
+    bool low = flags & PA_ALLOC_LOW;
+    pfn_t f = pa_alloc(&g->pa, k, flags);
+
+    *got = f;
+    for (;;) {
+        if (f != PA_NO_FRAME && pm_suitable(&g->m, f, k, low)) {
+            pm_alloc_at(&g->m, f, k);
+            return true;
+        }
+        if (pm_any_suitable(&g->m, k, low)) {
+            CHECKF(false, "step %llu: alloc(%u, %#x) gave %#llx but a suitable block exists",
+                   (unsigned long long)step, k, flags, (unsigned long long)f);
+            g->failures++;
+            return false;
+        }
+        if (!pm_grow(&g->m, low)) {
+            if (f == PA_NO_FRAME)
+                return true;
+            CHECKF(false, "step %llu: alloc(%u, %#x) gave %#llx, not a free suitable block",
+                   (unsigned long long)step, k, flags, (unsigned long long)f);
+            g->failures++;
+            return false;
+        }
+    }
+}
+
+/* A random frame: mostly inside the ranges, sometimes in a gap or beyond. */
+static pfn_t rnd_frame(struct rig *g)
+{
+    unsigned i = rn(g->m.nr);
+    pfn_t s = g->m.start[i], n = g->m.end[i] - s;
+
+    switch (rn(16)) {
+    case 0: return s ? s - 1 - rn(3) : g->m.end[i] + rn(3);
+    case 1: return g->m.end[i] + rn(3);
+    default: return s + rn((unsigned)n);
+    }
+}
+
+struct live {
+    pfn_t f;
+    unsigned k;
+};
+
+static const pfn_t diff_ranges[][2] = {
+    { 0x0, 0x40 },              /* frame 0 */
+    { 0x3ffc0, 0x80 },          /* crosses a chunk boundary */
+    { 0xfffc0, 0x80 },          /* crosses the 4 GiB zone line */
+    { 0x100040, 0x40 },         /* adjacent to the previous: never merges */
+    { 0x200001, 0x31 },         /* odd alignment */
+};
+
+static const char *const opname[] = {
+    "alloc", "free", "badfree", "init", "defer", "offline", "online", "take",
+    "release", "populate", "scratch", "unscratch", "mark_inuse", "init_all",
+};
+
+static void diff_run(uint64_t seed, uint64_t steps, bool garbage)
+{
+    static struct rig g;
+    static struct live live[PM_MAX_FRAMES];
+    unsigned nlive = 0;
+
+    rng_state = seed;
+    rig_setup(&g, diff_ranges, ARRAY_SIZE(diff_ranges), garbage);
+    for (uint64_t step = 0; step < steps && !g.failures; step++) {
+        unsigned op = rn(100), k, ns = 0, ms = 0;
+        pfn_t f = rnd_frame(&g), got;
+        uint64_t n = 1 + rn(rn(4) ? 8 : 64);
+        int rc = 0, mrc = 0;
+        const char *name;
+
+        /* Weights: mostly alloc/free, every other operation regularly. */
+        if (op < 30) op = 0;
+        else if (op < 58) op = 1;
+        else if (op < 64) op = 2;
+        else if (op < 70) op = 3;
+        else if (op < 74) op = 4;
+        else if (op < 78) op = 5;
+        else if (op < 81) op = 6;
+        else if (op < 84) op = 7;
+        else if (op < 88) op = 8;
+        else if (op < 91) op = 9;
+        else if (op < 94) op = 10;
+        else if (op < 97) op = 11;
+        else if (op < 99) op = 12;
+        else op = rn(20) ? 3 : 13;
+        name = opname[op];
+
+        switch (op) {
+        case 0:
+            k = rn(4) ? rn(3) : rn(7);
+            if (do_alloc(&g, k, rn(4) ? 0 : PA_ALLOC_LOW, step, &got) && got != PA_NO_FRAME)
+                live[nlive++] = (struct live){ got, k };
+            break;
+        case 1:
+            if (!nlive)
+                continue;
+            k = rn(nlive);
+            f = live[k].f;
+            n = live[k].k;
+            live[k] = live[--nlive];
+            rc = pa_free(&g.pa, f, (unsigned)n);
+            mrc = pm_free(&g.m, f, (unsigned)n);
+            break;
+        case 2:
+            n = rn(8) ? rn(4) : rn(24);
+            if (rn(2))
+                f &= ~((1ULL << n) - 1) | (rn(8) ? 0 : 1);
+            rc = pa_free(&g.pa, f, (unsigned)n);
+            mrc = pm_free(&g.m, f, (unsigned)n);
+            break;
+        case 3:
+            rc = pa_init_range(&g.pa, f, n);
+            mrc = pm_init(&g.m, f, n);
+            break;
+        case 4:
+            rc = pa_defer(&g.pa, f, n);
+            mrc = pm_defer(&g.m, f, n);
+            break;
+        case 5:
+            rc = pa_offline(&g.pa, f, (enum pa_state *)&ns);
+            mrc = pm_offline(&g.m, f, &ms);
+            if (!rc && !mrc && ns != ms)
+                rc = -1;
+            break;
+        case 6:
+            rc = pa_online(&g.pa, f, (enum pa_state *)&ns);
+            mrc = pm_online(&g.m, f, &ms);
+            if (!rc && !mrc && ns != ms)
+                rc = -1;
+            break;
+        case 7:
+            rc = pa_take(&g.pa, f, n);
+            mrc = pm_take(&g.m, f, n);
+            if (!rc) {
+                for (pfn_t p = f; p < f + n; p += 1ULL << pm_piece(p, f + n))
+                    live[nlive++] = (struct live){ p, pm_piece(p, f + n) };
+            }
+            break;
+        case 8:
+            rc = pa_release(&g.pa, f, n);
+            mrc = pm_release(&g.m, f, n);
+            break;
+        case 9:
+            rc = pa_populate(&g.pa, f, n);
+            mrc = pm_populate(&g.m, f, n);
+            break;
+        case 10:
+            rc = pa_scratch(&g.pa, f, n);
+            mrc = pm_scratch(&g.m, f, n);
+            break;
+        case 11:
+            k = rn(2) ? PA_RELEASED : PA_UNINITIALISED;
+            rc = pa_unscratch(&g.pa, f, n, k);
+            mrc = pm_unscratch(&g.m, f, n, k);
+            break;
+        case 12:
+            k = rn(4);
+            f &= ~((1ULL << k) - 1);
+            rc = pa_mark_inuse(&g.pa, f, k);
+            mrc = pm_mark_inuse(&g.m, f, k);
+            if (!rc)
+                live[nlive++] = (struct live){ f, k };
+            break;
+        case 13:
+            rc = (int)pa_init_all(&g.pa);
+            mrc = (int)pm_init_all(&g.m);
+            break;
+        }
+        if (!rc_agree(&g, rc, mrc, name, f, n, step))
+            break;
+        /* Forget live blocks that another operation (release) consumed. */
+        if (op == 8 && !rc)
+            for (unsigned j = 0; j < nlive; j++)
+                if (pm_st(&g.m, live[j].f) == PA_RELEASED)
+                    live[j--] = live[--nlive];
+        if (nlive > PM_MAX_FRAMES - 64)
+            nlive = 0;
+        rig_compare(&g, name, step, false);
+    }
+    rig_compare(&g, "end", steps, true);
+    rig_free(&g);
+}
+
+HOST_TEST(page_model_differential)
+{
+    uint64_t total = host_soak ? 20000000 : 1000000;
+    uint64_t per_run = 20000;
+
+    for (uint64_t s = 0; s * per_run < total; s++) {
+        diff_run(0x5eed0000 + s, per_run, s & 1);
+        if (s > 4 && !host_soak && s * per_run >= total)
+            break;
+    }
+}
+
+/* ---- exhaustive ---------------------------------------------------------------- */
+
+static const pfn_t tiny_ranges[][2] = { { 0, 7 }, { 8, 9 } };   /* 16 frames, gap at 7 */
+
+enum { X_ALLOC, X_FREE, X_INIT, X_OFFLINE, X_ONLINE, X_MARK, X_RELEASE, X_POPULATE,
+       X_SCRATCH, X_UNSCRATCH, X_TAKE, X_DEFER };
+
+struct xop {
+    uint8_t kind, order;
+    pfn_t f;
+    uint64_t n;
+};
+
+static struct xop xops[96];
+static unsigned nxops;
+
+static void xops_build(void)
+{
+    nxops = 0;
+    for (unsigned k = 0; k <= 2; k++)
+        xops[nxops++] = (struct xop){ X_ALLOC, (uint8_t)k, 0, 0 };
+    for (unsigned k = 0; k <= 2; k++)
+        for (pfn_t f = 0; f <= 16; f += 1ULL << k)
+            xops[nxops++] = (struct xop){ X_FREE, (uint8_t)k, f, 0 };
+    xops[nxops++] = (struct xop){ X_FREE, 1, 3, 0 };           /* misaligned */
+    xops[nxops++] = (struct xop){ X_INIT, 0, 0, 7 };
+    xops[nxops++] = (struct xop){ X_INIT, 0, 8, 9 };
+    xops[nxops++] = (struct xop){ X_INIT, 0, 2, 3 };
+    xops[nxops++] = (struct xop){ X_OFFLINE, 0, 1, 0 };
+    xops[nxops++] = (struct xop){ X_OFFLINE, 0, 9, 0 };
+    xops[nxops++] = (struct xop){ X_ONLINE, 0, 9, 0 };
+    xops[nxops++] = (struct xop){ X_MARK, 1, 4, 0 };
+    xops[nxops++] = (struct xop){ X_RELEASE, 0, 8, 4 };
+    xops[nxops++] = (struct xop){ X_POPULATE, 0, 8, 4 };
+    xops[nxops++] = (struct xop){ X_SCRATCH, 0, 12, 4 };
+    xops[nxops++] = (struct xop){ X_UNSCRATCH, 0, 12, 4 };
+    xops[nxops++] = (struct xop){ X_TAKE, 0, 4, 3 };
+    xops[nxops++] = (struct xop){ X_DEFER, 0, 8, 9 };
+}
+
+struct xsnap {
+    struct page_alloc pa;
+    struct pa_frame table[16];
+    uint8_t st[16], def[16], order[16];
+    pfn_t head[16];
+};
+
+static void snap(struct rig *g, struct xsnap *s)
+{
+    s->pa = g->pa;
+    memcpy(s->table, g->table, sizeof(s->table));
+    memcpy(s->st, g->m.st, 16);
+    memcpy(s->def, g->m.def, 16);
+    memcpy(s->order, g->m.order, 16);
+    memcpy(s->head, g->m.head, sizeof(s->head));
+}
+
+static void unsnap(struct rig *g, const struct xsnap *s)
+{
+    g->pa = s->pa;
+    g->pa.table = g->table;
+    memcpy(g->table, s->table, sizeof(s->table));
+    memcpy(g->m.st, s->st, 16);
+    memcpy(g->m.def, s->def, 16);
+    memcpy(g->m.order, s->order, 16);
+    memcpy(g->m.head, s->head, sizeof(s->head));
+}
+
+static uint64_t xnodes;
+
+static void x_apply(struct rig *g, const struct xop *o, uint64_t id)
+{
+    unsigned ns = 0, ms = 0;
+    int rc = 0, mrc = 0;
+    pfn_t got;
+
+    switch (o->kind) {
+    case X_ALLOC:
+        do_alloc(g, o->order, 0, id, &got);
+        return;
+    case X_FREE:
+        rc = pa_free(&g->pa, o->f, o->order);
+        mrc = pm_free(&g->m, o->f, o->order);
+        break;
+    case X_INIT:
+        rc = pa_init_range(&g->pa, o->f, o->n);
+        mrc = pm_init(&g->m, o->f, o->n);
+        break;
+    case X_OFFLINE:
+        rc = pa_offline(&g->pa, o->f, (enum pa_state *)&ns);
+        mrc = pm_offline(&g->m, o->f, &ms);
+        break;
+    case X_ONLINE:
+        rc = pa_online(&g->pa, o->f, (enum pa_state *)&ns);
+        mrc = pm_online(&g->m, o->f, &ms);
+        break;
+    case X_MARK:
+        rc = pa_mark_inuse(&g->pa, o->f, o->order);
+        mrc = pm_mark_inuse(&g->m, o->f, o->order);
+        break;
+    case X_RELEASE:
+        rc = pa_release(&g->pa, o->f, o->n);
+        mrc = pm_release(&g->m, o->f, o->n);
+        break;
+    case X_POPULATE:
+        rc = pa_populate(&g->pa, o->f, o->n);
+        mrc = pm_populate(&g->m, o->f, o->n);
+        break;
+    case X_SCRATCH:
+        rc = pa_scratch(&g->pa, o->f, o->n);
+        mrc = pm_scratch(&g->m, o->f, o->n);
+        break;
+    case X_UNSCRATCH:
+        rc = pa_unscratch(&g->pa, o->f, o->n, PA_RELEASED);
+        mrc = pm_unscratch(&g->m, o->f, o->n, PA_RELEASED);
+        break;
+    case X_TAKE:
+        rc = pa_take(&g->pa, o->f, o->n);
+        mrc = pm_take(&g->m, o->f, o->n);
+        break;
+    case X_DEFER:
+        rc = pa_defer(&g->pa, o->f, o->n);
+        mrc = pm_defer(&g->m, o->f, o->n);
+        break;
+    }
+    if (!rc && ns != ms)
+        rc = -1;
+    rc_agree(g, rc, mrc, "exhaustive op", o->f, o->kind, id);
+}
+
+static void x_dfs(struct rig *g, unsigned depth)
+{
+    struct xsnap s;
+
+    if (!depth || g->failures)
+        return;
+    snap(g, &s);
+    for (unsigned i = 0; i < nxops && !g->failures; i++) {
+        x_apply(g, &xops[i], xnodes);
+        xnodes++;
+        rig_compare(g, "exhaustive", xnodes, true);
+        x_dfs(g, depth - 1);
+        unsnap(g, &s);
+    }
+}
+
+HOST_TEST(page_model_exhaustive)
+{
+    static struct rig g;
+    unsigned depth = host_soak ? 4 : 3;
+
+    xops_build();
+    for (unsigned start = 0; start < 4; start++) {
+        rig_setup(&g, tiny_ranges, ARRAY_SIZE(tiny_ranges), start & 1);
+        switch (start) {
+        case 1:                 /* all initialised */
+            CHECK(pa_init_range(&g.pa, 0, 7) == 0 && pm_init(&g.m, 0, 7) == 0);
+            CHECK(pa_init_range(&g.pa, 8, 9) == 0 && pm_init(&g.m, 8, 9) == 0);
+            break;
+        case 2:                 /* lazy: one range deferred */
+            CHECK(pa_init_range(&g.pa, 0, 7) == 0 && pm_init(&g.m, 0, 7) == 0);
+            CHECK(pa_defer(&g.pa, 8, 9) == 0 && pm_defer(&g.m, 8, 9) == 0);
+            break;
+        case 3:                 /* mixed: in-use, offlining, released */
+            CHECK(pa_init_range(&g.pa, 1, 6) == 0 && pm_init(&g.m, 1, 6) == 0);
+            CHECK(pa_mark_inuse(&g.pa, 8, 2) == 0 && pm_mark_inuse(&g.m, 8, 2) == 0);
+            CHECK(pa_release(&g.pa, 12, 4) == 0 && pm_release(&g.m, 12, 4) == 0);
+            {
+                unsigned a, b;
+                CHECK(pa_offline(&g.pa, 9, (enum pa_state *)&a) == 0);
+                CHECK(pm_offline(&g.m, 9, &b) == 0);
+            }
+            break;
+        }
+        xnodes = 0;
+        x_dfs(&g, depth);
+        CHECK(xnodes > 0);
+        rig_free(&g);
+    }
+}
