@@ -1,0 +1,322 @@
+/*
+ * Unit tests of the page allocator: every transition of the table in
+ * docs/allocator.md, every refusal with its exact error code, and the
+ * invariant checker after each. The random and exhaustive comparisons with
+ * the reference model are in test_page_model.c.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "harness.h"
+#include <pvhk/page_alloc.h>
+
+static struct page_alloc A;
+static struct pa_frame *T;
+
+/* A fresh allocator over the given ranges, storage full of garbage. */
+static void fresh(const pfn_t (*r)[2], unsigned n)
+{
+    uint64_t total = 0;
+
+    for (unsigned i = 0; i < n; i++)
+        total += r[i][1];
+    free(T);
+    T = malloc(pa_table_bytes(total));
+    memset(T, 0x5a, pa_table_bytes(total));
+    pa_setup(&A, T, total, 0);
+    for (unsigned i = 0; i < n; i++)
+        CHECK(pa_add_range(&A, r[i][0], r[i][1]) == PA_OK);
+}
+
+static bool ok_check(void)
+{
+    struct pa_violation v;
+    int rc = pa_check(&A, &v);
+
+    if (rc)
+        fprintf(stderr, "    checker: %s at %#llx\n", v.what, (unsigned long long)v.frame);
+    return rc == 0;
+}
+
+static bool all_state(pfn_t a, uint64_t n, enum pa_state s)
+{
+    for (pfn_t f = a; f < a + n; f++)
+        if (pa_state(&A, f) != s)
+            return false;
+    return true;
+}
+
+/* Two ranges: [0, 0x40) with frame 0, and [0x100, 0x180). */
+static const pfn_t two[][2] = { { 0, 0x40 }, { 0x100, 0x80 } };
+
+HOST_TEST(page_alloc_ranges)
+{
+    fresh(two, 2);
+    CHECK(pa_add_range(&A, 0x120, 4) == PA_E_OVERLAP);
+    CHECK(pa_add_range(&A, 0x500, 0) == PA_E_INVAL);
+    CHECK(pa_add_range(&A, 0x500, 1) == PA_E_NOSPACE);     /* capacity */
+    CHECK(pa_state(&A, 0x40) == PA_OUTSIDE);
+    CHECK(pa_state(&A, 0xff) == PA_OUTSIDE);
+    CHECK(all_state(0, 0x40, PA_UNINITIALISED));
+    CHECK(all_state(0x100, 0x80, PA_UNINITIALISED));
+    CHECK(pa_nr_frames(&A, PA_UNINITIALISED) == 0xc0);
+    CHECK(ok_check());
+    /* Adjacent ranges never merge: two 8-frame ranges give no order-4 block. */
+    static const pfn_t adj[][2] = { { 0x10, 8 }, { 0x18, 8 } };
+    fresh(adj, 2);
+    CHECK(pa_init_range(&A, 0x10, 8) == 0 && pa_init_range(&A, 0x18, 8) == 0);
+    CHECK(pa_init_range(&A, 0x10, 16) == PA_E_SPANS);
+    CHECK(pa_alloc(&A, 4, 0) == PA_NO_FRAME);
+    CHECK(pa_alloc(&A, 3, 0) != PA_NO_FRAME);
+    CHECK(ok_check());
+}
+
+HOST_TEST(page_alloc_init_and_frame0)
+{
+    fresh(two, 2);
+    CHECK(pa_init_range(&A, 0, 0x40) == PA_OK);
+    CHECK(pa_state(&A, 0) == PA_UNINITIALISED);             /* frame 0 skipped */
+    CHECK(all_state(1, 0x3f, PA_FREE));
+    CHECK(pa_nr_frames(&A, PA_FREE) == 0x3f);
+    CHECK(pa_init_range(&A, 4, 2) == PA_E_FREE_FRAME);      /* not uninitialised */
+    CHECK(pa_init_range(&A, 0x40, 1) == PA_E_OUTSIDE);
+    CHECK(pa_init_range(&A, 0x170, 0x20) == PA_E_SPANS);
+    CHECK(pa_init_range(&A, 0x100, 0) == PA_E_INVAL);
+    CHECK(pa_free(&A, 0, 0) == PA_OK);                      /* init path: frame 0 stays out */
+    CHECK(pa_state(&A, 0) == PA_UNINITIALISED);
+    CHECK(pa_mark_inuse(&A, 0, 0) == PA_E_FRAME0);
+    CHECK(pa_release(&A, 0, 1) == PA_E_FRAME0);
+    CHECK(pa_scratch(&A, 0, 2) == PA_E_FRAME0);
+    /* Frame 0 never free: blocks 1, 2-3, 4-7, ... never make an order-6 block. */
+    CHECK(pa_alloc(&A, 6, 0) == PA_NO_FRAME);
+    CHECK(pa_alloc(&A, 5, 0) == 0x20);
+    CHECK(ok_check());
+}
+
+HOST_TEST(page_alloc_alloc_free_coalesce)
+{
+    pfn_t f[64];
+
+    fresh(two, 2);
+    CHECK(pa_init_range(&A, 0x100, 0x80) == PA_OK);
+    CHECK(pa_nr_frames(&A, PA_FREE) == 0x80);
+    for (unsigned i = 0; i < 0x80; i++) {
+        pfn_t x = pa_alloc(&A, 0, 0);
+        CHECK(x >= 0x100 && x < 0x180 && pa_state(&A, x) == PA_INUSE);
+        if (i < 64)
+            f[i] = x;
+    }
+    CHECK(pa_alloc(&A, 0, 0) == PA_NO_FRAME);
+    CHECK(ok_check());
+    for (pfn_t x = 0x100; x < 0x180; x++)
+        if (x < f[0] || x > f[63])
+            CHECK(pa_free(&A, x, 0) == PA_OK);
+    for (unsigned i = 0; i < 64; i++)
+        CHECK(pa_free(&A, f[i], 0) == PA_OK);
+    CHECK(ok_check());
+    /* Complete coalescing: one order-7 block again. */
+    CHECK(pa_alloc(&A, 7, 0) == 0x100);
+    CHECK(pa_free(&A, 0x100, 7) == PA_OK);
+    CHECK(pa_alloc(&A, PA_MAX_ORDER + 1, 0) == PA_NO_FRAME);
+    CHECK(ok_check());
+}
+
+HOST_TEST(page_alloc_free_rejections)
+{
+    pfn_t b;
+
+    fresh(two, 2);
+    CHECK(pa_init_range(&A, 0x100, 0x80) == PA_OK);
+    b = pa_alloc(&A, 2, 0);
+    REQUIRE(b != PA_NO_FRAME);
+    CHECK(pa_free(&A, 0x40, 0) == PA_E_OUTSIDE);
+    CHECK(pa_free(&A, b, PA_MAX_ORDER + 1) == PA_E_ORDER);
+    CHECK(pa_free(&A, b + 1, 1) == PA_E_MISALIGNED);
+    CHECK(pa_free(&A, 0x178, 4) == PA_E_MISALIGNED);
+    CHECK(pa_free(&A, 0x100, 8) == PA_E_SPANS);
+    CHECK(pa_free(&A, b + 1, 0) == PA_E_INTERIOR);
+    CHECK(pa_free(&A, b + 2, 1) == PA_E_INTERIOR);
+    CHECK(pa_free(&A, b, 1) == PA_E_WRONG_ORDER);
+    CHECK(pa_free(&A, b, 3) == PA_E_WRONG_ORDER);
+    CHECK(A.err_frame == b);
+    CHECK(all_state(b, 4, PA_INUSE));
+    CHECK(ok_check());
+    CHECK(pa_free(&A, b, 2) == PA_OK);
+    CHECK(pa_free(&A, b, 2) == PA_E_DOUBLE_FREE);
+    CHECK(pa_free(&A, b + 1, 0) == PA_E_DOUBLE_FREE);
+    CHECK(all_state(0x100, 0x80, PA_FREE));
+    /* A free frame inside a block that is partly in use. */
+    b = pa_alloc(&A, 0, 0);
+    CHECK(pa_free(&A, b & ~3ULL, 2) == ((b & 3) ? PA_E_FREE_FRAME : PA_E_WRONG_ORDER));
+    CHECK(pa_free(&A, b ^ 1, 1) == (((b ^ 1) & 1) ? PA_E_MISALIGNED : PA_E_FREE_FRAME));
+    CHECK(ok_check());
+}
+
+HOST_TEST(page_alloc_uninit_free_runs_init)
+{
+    fresh(two, 2);
+    CHECK(pa_free(&A, 0x108, 3) == PA_OK);      /* never initialised: init path */
+    CHECK(all_state(0x108, 8, PA_FREE));
+    CHECK(all_state(0x100, 8, PA_UNINITIALISED));
+    CHECK(pa_free(&A, 0x100, 4) == PA_E_MIXED); /* half uninitialised, half free */
+    CHECK(all_state(0x100, 8, PA_UNINITIALISED));
+    CHECK(pa_mark_inuse(&A, 0x110, 2) == PA_OK);
+    CHECK(all_state(0x110, 4, PA_INUSE));
+    CHECK(pa_mark_inuse(&A, 0x110, 2) == PA_E_INUSE);
+    CHECK(pa_mark_inuse(&A, 0x111, 1) == PA_E_MISALIGNED);
+    CHECK(pa_mark_inuse(&A, 0x110, PA_MAX_ORDER + 1) == PA_E_ORDER);
+    CHECK(pa_free(&A, 0x111, 0) == PA_E_INTERIOR);
+    CHECK(pa_free(&A, 0x110, 2) == PA_OK);
+    CHECK(all_state(0x108, 12, PA_FREE));
+    CHECK(ok_check());
+}
+
+HOST_TEST(page_alloc_offline_online)
+{
+    enum pa_state ns;
+    pfn_t b;
+
+    fresh(two, 2);
+    CHECK(pa_offline(&A, 0x104, &ns) == PA_E_UNINIT);
+    CHECK(pa_offline(&A, 0x40, &ns) == PA_E_OUTSIDE);
+    CHECK(pa_init_range(&A, 0x100, 0x80) == PA_OK);
+    CHECK(pa_offline(&A, 0x105, &ns) == PA_OK && ns == PA_OFFLINED);   /* FREE -> OFFLINED */
+    CHECK(pa_state(&A, 0x105) == PA_OFFLINED);
+    CHECK(pa_offline(&A, 0x105, &ns) == PA_E_OFFLINED);
+    CHECK(pa_free(&A, 0x105, 0) == PA_E_OFFLINED);
+    CHECK(ok_check());
+    CHECK(pa_alloc(&A, 7, 0) == PA_NO_FRAME);                          /* hole at 0x105 */
+    b = pa_alloc(&A, 3, 0);
+    REQUIRE(b != PA_NO_FRAME);
+    CHECK(pa_offline(&A, b + 3, &ns) == PA_OK && ns == PA_OFFLINING);  /* INUSE -> OFFLINING */
+    CHECK(pa_offline(&A, b, &ns) == PA_OK && ns == PA_OFFLINING);      /* the head too */
+    CHECK(pa_offline(&A, b + 3, &ns) == PA_E_OFFLINING);
+    CHECK(pa_state(&A, b + 3) == PA_OFFLINING && pa_state(&A, b + 2) == PA_INUSE);
+    CHECK(pa_take(&A, b, 8) == PA_E_INUSE);
+    CHECK(pa_release(&A, b, 8) == PA_E_OFFLINING);
+    CHECK(ok_check());
+    CHECK(pa_online(&A, b, &ns) == PA_OK && ns == PA_INUSE);           /* OFFLINING -> INUSE */
+    CHECK(pa_online(&A, b + 2, &ns) == PA_E_INUSE);
+    CHECK(pa_free(&A, b, 3) == PA_OK);                                 /* OFFLINING -> OFFLINED */
+    CHECK(pa_state(&A, b + 3) == PA_OFFLINED);
+    CHECK(pa_state(&A, b) == PA_FREE && pa_state(&A, b + 7) == PA_FREE);
+    CHECK(ok_check());
+    CHECK(pa_online(&A, b + 3, &ns) == PA_OK && ns == PA_FREE);        /* OFFLINED -> FREE */
+    CHECK(pa_online(&A, 0x105, &ns) == PA_OK && ns == PA_FREE);
+    CHECK(pa_online(&A, 0x105, &ns) == PA_E_FREE_FRAME);
+    CHECK(pa_alloc(&A, 7, 0) == 0x100);                                /* all coalesced */
+    CHECK(ok_check());
+}
+
+HOST_TEST(page_alloc_release_populate_scratch)
+{
+    pfn_t b;
+
+    fresh(two, 2);
+    CHECK(pa_init_range(&A, 0x100, 0x40) == PA_OK);
+    /* UNINITIALISED -> RELEASED (boot reconciliation, before the heap). */
+    CHECK(pa_release(&A, 0x160, 0x20) == PA_OK);
+    CHECK(all_state(0x160, 0x20, PA_RELEASED));
+    CHECK(pa_nr_frames(&A, PA_RELEASED) == 0x20);
+    /* FREE -> RELEASED, splitting the free block; and INUSE -> RELEASED. */
+    CHECK(pa_release(&A, 0x103, 2) == PA_OK);
+    CHECK(pa_state(&A, 0x102) == PA_FREE && pa_state(&A, 0x105) == PA_FREE);
+    b = pa_alloc(&A, 3, 0);
+    REQUIRE(b != PA_NO_FRAME);
+    CHECK(pa_release(&A, b, 4) == PA_E_PARTIAL);
+    CHECK(pa_release(&A, b + 4, 4) == PA_E_PARTIAL);
+    CHECK(pa_release(&A, b, 8) == PA_OK);
+    CHECK(pa_free(&A, b, 3) == PA_E_RELEASED);
+    CHECK(pa_offline(&A, b, &(enum pa_state){ 0 }) == PA_E_RELEASED);
+    CHECK(ok_check());
+    /* RELEASED -> FREE through the init path. */
+    CHECK(pa_populate(&A, 0x103, 3) == PA_E_FREE_FRAME);
+    CHECK(pa_populate(&A, 0x103, 2) == PA_OK);
+    CHECK(pa_state(&A, 0x103) == PA_FREE);
+    CHECK(pa_populate(&A, 0x170, 0x10) == PA_OK);
+    CHECK(ok_check());
+    /* UNINITIALISED or RELEASED -> SCRATCH -> RELEASED / UNINITIALISED. */
+    CHECK(pa_scratch(&A, 0x140, 0x20) == PA_OK);
+    CHECK(pa_scratch(&A, 0x160, 0x8) == PA_OK);
+    CHECK(pa_scratch(&A, 0x100, 1) == PA_E_FREE_FRAME);
+    CHECK(pa_scratch(&A, 0x170, 1) == PA_E_FREE_FRAME);
+    CHECK(pa_scratch(&A, 0x140, 1) == PA_E_SCRATCH);
+    CHECK(pa_free(&A, 0x140, 0) == PA_E_SCRATCH);
+    CHECK(pa_release(&A, 0x140, 1) == PA_E_SCRATCH);
+    CHECK(all_state(0x140, 0x28, PA_SCRATCH));
+    CHECK(pa_unscratch(&A, 0x150, 0x18, PA_RELEASED) == PA_OK);
+    CHECK(pa_unscratch(&A, 0x140, 0x10, PA_UNINITIALISED) == PA_OK);
+    CHECK(pa_unscratch(&A, 0x140, 0x10, PA_FREE) == PA_E_INVAL);
+    CHECK(pa_unscratch(&A, 0x140, 0x10, PA_RELEASED) == PA_E_UNINIT);
+    CHECK(all_state(0x140, 0x10, PA_UNINITIALISED) && all_state(0x150, 0x18, PA_RELEASED));
+    /* FREE -> INUSE for a specific range, freed back by its aligned blocks. */
+    CHECK(pa_take(&A, 0x178, 8) == PA_OK);
+    CHECK(pa_take(&A, 0x178, 1) == PA_E_INUSE);
+    CHECK(pa_free(&A, 0x178, 3) == PA_OK);
+    CHECK(ok_check());
+}
+
+HOST_TEST(page_alloc_zones)
+{
+    static const pfn_t z[][2] = { { 0xffff8, 0x10 } };     /* straddles 4 GiB */
+    pfn_t x;
+
+    fresh(z, 1);
+    CHECK(pa_init_range(&A, 0xffff8, 0x10) == PA_OK);
+    CHECK(pa_alloc(&A, 4, 0) == PA_NO_FRAME);   /* never across the zone line */
+    x = pa_alloc(&A, 3, PA_ALLOC_LOW);
+    CHECK(x == 0xffff8);
+    CHECK(pa_alloc(&A, 0, PA_ALLOC_LOW) == PA_NO_FRAME);
+    x = pa_alloc(&A, 0, 0);
+    CHECK(x >= PA_LOW_LIMIT);                   /* high memory first */
+    CHECK(ok_check());
+}
+
+HOST_TEST(page_alloc_lazy_init_large)
+{
+    /* 4 GiB + a piece, garbage storage: lazy init touches chunk by chunk. */
+    static const pfn_t big[][2] = { { 0x100000, 0x100000 }, { 0x10000000, 0x300 } };
+    pfn_t x;
+
+    fresh(big, 2);
+    CHECK(pa_defer(&A, 0x100000, 0x100000) == PA_OK);
+    CHECK(pa_defer(&A, 0x10000000, 0x300) == PA_OK);
+    CHECK(pa_nr_frames(&A, PA_FREE) == 0);
+    x = pa_alloc(&A, 0, 0);                     /* heap short: one chunk initialised */
+    CHECK(x == 0x100000);
+    CHECK(pa_nr_frames(&A, PA_FREE) == PA_CHUNK_FRAMES - 1);
+    CHECK(pa_state(&A, 0x100000 + PA_CHUNK_FRAMES) == PA_UNINITIALISED);
+    CHECK(pa_alloc(&A, 0, PA_ALLOC_LOW) == PA_NO_FRAME);
+    CHECK(pa_release(&A, 0x1f0000, 0x10000) == PA_OK);   /* cuts a deferred extent */
+    CHECK(ok_check());
+    CHECK(pa_init_all(&A) == 0x100000 - PA_CHUNK_FRAMES - 0x10000 + 0x300);
+    /* Whole chunks left: 0x140000 and 0x180000 (0x1c0000 lost 0x1f0000..). */
+    pfn_t y = pa_alloc(&A, PA_MAX_ORDER, 0), z = pa_alloc(&A, PA_MAX_ORDER, 0);
+    CHECK(y + z == 0x140000 + 0x180000 && (y == 0x140000 || y == 0x180000));
+    CHECK(pa_alloc(&A, PA_MAX_ORDER, 0) == PA_NO_FRAME);
+    CHECK(pa_free(&A, x, 0) == PA_OK);
+    CHECK(pa_alloc(&A, PA_MAX_ORDER, 0) == 0x100000);
+    CHECK(pa_alloc(&A, 9, 0) == 0x10000000);
+    CHECK(ok_check());
+}
+
+HOST_TEST(page_alloc_checker_catches_corruption)
+{
+    struct pa_violation v;
+    pfn_t b;
+
+    fresh(two, 2);
+    CHECK(pa_init_range(&A, 0x100, 0x80) == PA_OK);
+    b = pa_alloc(&A, 0, 0);
+    A.count[PA_INUSE]++;
+    CHECK(pa_check(&A, &v) == PA_E_CORRUPT);
+    A.count[PA_INUSE]--;
+    CHECK(b == 0x100 && T[0x43].info == 0);     /* 0x103: inside free block 0x102/1 */
+    T[0x43].info = 0x10;                        /* garbage inside a free block */
+    CHECK(pa_check(&A, &v) == PA_E_CORRUPT);
+    T[0x43].info = 0;
+    CHECK(pa_check(&A, &v) == 0);
+    pa_free(&A, b, 0);
+    T[0x40].info = PA_INFO(PA_FREE, 6);         /* an uncoalesced split */
+    T[0x80].info = PA_INFO(PA_FREE, 6);
+    CHECK(pa_check(&A, &v) == PA_E_CORRUPT);
+}
