@@ -6,6 +6,7 @@
  */
 #include <pvhk/p2m.h>
 #include <pvhk/string.h>
+#include <pvhk/page_alloc.h>
 
 void p2m_init(struct p2m *p, const struct p2m_ops *ops,
               const struct p2m_frame_ops *fops, uint64_t backed)
@@ -513,4 +514,42 @@ int p2m_boot_rebalance(struct p2m *p, const struct p2m_range *unneeded,
         rc = rc ? rc : grc;
     }
     return finish(p, rc, res);
+}
+
+/* ---- the frame table: page_alloc ------------------------------------------ */
+static int pa_op_release(void *ft, uint64_t pfn, uint64_t count)
+{
+    return pa_release(ft, pfn, count);
+}
+
+static int pa_op_populate(void *ft, uint64_t pfn, uint64_t count)
+{
+    return pa_populate(ft, pfn, count);
+}
+
+static uint64_t pa_op_alloc(void *ft, unsigned int order)
+{
+    pfn_t f = pa_alloc(ft, order, 0);
+
+    return f == PA_NO_FRAME ? P2M_NO_FRAME : f;
+}
+
+static int pa_op_free(void *ft, uint64_t pfn, unsigned int order)
+{
+    return pa_free(ft, pfn, order);
+}
+
+static bool pa_op_is_released(void *ft, uint64_t pfn)
+{
+    return pa_state(ft, pfn) == PA_RELEASED;
+}
+
+void p2m_pa_frame_ops(struct p2m_frame_ops *fops, struct page_alloc *pa)
+{
+    fops->release = pa_op_release;
+    fops->populate = pa_op_populate;
+    fops->alloc = pa_op_alloc;
+    fops->free = pa_op_free;
+    fops->is_released = pa_op_is_released;
+    fops->ft = pa;
 }

@@ -70,6 +70,10 @@ struct p2m_frame_ops {
     void *ft;
 };
 
+struct page_alloc;
+/* Fill fops with the page_alloc implementation over pa (mm/page_alloc.c). */
+void p2m_pa_frame_ops(struct p2m_frame_ops *fops, struct page_alloc *pa);
+
 /* How extents are built: the benchmark compares the three. */
 enum p2m_mode {
     P2M_MODE_LARGE = 0,     /* order 9 where possible, batched (default) */
