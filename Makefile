@@ -28,7 +28,7 @@ PURE_SRCS := $(wildcard \
     common/printf.c common/cmdline.c common/ktap.c \
     mm/e820.c mm/memblock.c mm/page_alloc.c mm/page_check.c \
     mm/scratch.c mm/extra_mem.c \
-    xen/p2m_plan.c xen/xs_wire.c xen/gnttab_book.c)
+    xen/p2m_plan.c xen/xs_wire.c xen/gnttab_book.c xen/evtchn_scan.c)
 
 KERNEL_SRCS := $(filter-out $(KERNEL_EXCLUDE), \
     $(sort $(wildcard boot/*.S boot/*.c arch/*.S arch/*.c \
