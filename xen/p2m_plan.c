@@ -347,16 +347,25 @@ static int grow_in(struct p2m *p, uint64_t start, uint64_t nr,
     uint64_t f = start, end = start + nr;
 
     while (f < end && *need) {
-        uint64_t run = f;
-        uint64_t before = res->done;
+        const struct extra_mem_region *x =
+            p->extra ? extra_mem_find(p->extra, f) : NULL;
+        uint64_t run = f, before = res->done;
         int rc;
 
+        /* Released RAM registered as scratch space stays scratch space:
+         * the domU's pool was carved out of RAM for that purpose. */
+        if (x && x->origin == EXTRA_MEM_RELEASED_RAM) {
+            f = x->start_pfn + x->nr_pfns;
+            continue;
+        }
         if (!p->fops.is_released(p->fops.ft, f)) {
             f++;
             continue;
         }
         while (run < end && run - f < *need &&
-               p->fops.is_released(p->fops.ft, run))
+               p->fops.is_released(p->fops.ft, run) &&
+               !((x = p->extra ? extra_mem_find(p->extra, run) : NULL) &&
+                 x->origin == EXTRA_MEM_RELEASED_RAM))
             run++;
         rc = populate_range(p, f, run - f, res);
         *need -= res->done - before;
@@ -376,7 +385,8 @@ static int grow(struct p2m *p, uint64_t need, bool ram_only,
         rc = grow_in(p, p->ram[i].start_pfn, p->ram[i].nr_pfns, &need, res);
     if (!ram_only && p->extra) {
         for (unsigned int i = 0; i < p->extra->nr_regions && need && !rc; i++)
-            rc = grow_in(p, p->extra->region[i].start_pfn,
+            if (p->extra->region[i].origin == EXTRA_MEM_UNUSABLE)
+                rc = grow_in(p, p->extra->region[i].start_pfn,
                          p->extra->region[i].nr_pfns, &need, res);
     }
     if (!rc && need) {
