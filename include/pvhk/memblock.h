@@ -2,7 +2,7 @@
  * The early boot allocator: pages from sanitised RAM, handed out before the
  * page allocator exists, every one recorded with a label.
  *
- * Contract (docs/memory-map.md, "Early allocator"):
+ * Contract (docs/memory-map.md, "The early allocator"):
  * - Memory is the RAM of a sanitised e820 map below MEMBLOCK_ADDR_LIMIT,
  *   fixed at memblock_init().  Everything is page-granular: ranges passed
  *   in are widened to whole pages.
