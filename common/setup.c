@@ -6,6 +6,7 @@
 #include <pvhk/boot.h>
 #include <pvhk/cmdline.h>
 #include <pvhk/console.h>
+#include <pvhk/heap.h>
 #include <pvhk/hypercall.h>
 #include <pvhk/mm.h>
 #include <pvhk/paging.h>
@@ -66,6 +67,8 @@ void kmain(uint32_t si_paddr, uint64_t entry_tsc)
            (unsigned long long)(uintptr_t)__image_end);
     time_init();
     printk("pvhk: tsc %llu kHz (%s)\n", (unsigned long long)tsc_khz, tsc_khz_source);
+    memblock_boot_init();
+    heap_init();
 
     char sel[128] = "all";
     cmdline_find(boot_cmdline, "selftest", sel, sizeof(sel));
