@@ -17,10 +17,19 @@
 #  4. the serial log is cut at the markers and each guest's "(dN)" lines are
 #     checked against what the scenario expects.
 #
-# Environment: B (build dir, default build), DOMU_TIMEOUT (hard limit on the
-# whole QEMU run, seconds), DOMU_GUEST_TIMEOUT (per-guest limit inside dom0),
-# DOMU_SCENARIOS (space-separated subset of scenario names), DOMU_XEN_ARGS
-# (appended to Xen's command line).
+# Environment:
+#   B                    build dir (default build): $B/pvhk.elf is the guest
+#   CMDLINE              `run` only: appended to every guest's cmdline
+#   TIMEOUT              `run` only: same as DOMU_TIMEOUT
+#   QUIET=1 / QUIET=0    keep the serial log in the file only / also show it
+#                        live (default: live for `run`, quiet for `test`)
+#   DOMU_SCENARIOS       space-separated subset of the scenario names
+#   DOMU_GUEST_TIMEOUT   per-guest limit inside dom0 (default 60 s)
+#   DOMU_BOOT_TIMEOUT    QEMU start to dom0 toolstack up (default 120 s)
+#   DOMU_TIMEOUT         hard limit on the whole QEMU run
+#   DOMU_XEN_ARGS        appended to Xen's command line
+#   DOMU_CONFIGS         directory of the NAME.cfg files (default configs)
+#   DOMU_CACHE           downloads and unpacked packages (default build/domu)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,6 +45,15 @@ LOGDIR=$B/logs
 LOG=$LOGDIR/domu-$MODE.log
 XEN=build/xen/xen-4.17-amd64
 GUEST_TIMEOUT=${DOMU_GUEST_TIMEOUT:-60}
+if [ "$MODE" = run ]; then
+    QUIET=${QUIET:-0}
+    DOMU_TIMEOUT=${DOMU_TIMEOUT:-${TIMEOUT:-}}
+    EXTRA_CMDLINE=${CMDLINE:-}
+else
+    # The negative scenarios depend on their exact command lines.
+    QUIET=${QUIET:-1}
+    EXTRA_CMDLINE=
+fi
 
 say() { echo "domu-rig: $*" >&2; }
 
@@ -118,7 +136,15 @@ for s in "${selected[@]}"; do
     cfg=$CFGDIR/$name.cfg
     grep -q "^name *= *\"$name\"" "$cfg" ||
         { say "$cfg: its name= must be \"$name\""; exit 1; }
-    cp "$cfg" "$STAGE/etc/xen/pvhk/"
+    if [ -n "$EXTRA_CMDLINE" ]; then
+        # The appended words land inside the cmdline's quotes.
+        EXTRA=$EXTRA_CMDLINE awk '/^cmdline *= *"/ {
+                q = match($0, /"[^"]*$/)
+                $0 = substr($0, 1, q - 1) " " ENVIRON["EXTRA"] substr($0, q) }
+            { print }' "$cfg" > "$STAGE/etc/xen/pvhk/$name.cfg"
+    else
+        cp "$cfg" "$STAGE/etc/xen/pvhk/"
+    fi
     echo "$name /etc/xen/pvhk/$name.cfg $how $limit" >> "$STAGE/rig/scenarios"
 done
 
@@ -152,11 +178,14 @@ timeout -k 5 "$total" qemu-system-x86_64 \
     -kernel "$XEN" -append "$XEN_CMD" \
     -initrd "$KDIR/vmlinuz $DOM0_CMD,$INITRD" </dev/null &
 qpid=$!
-tail -n +1 -f --pid=$qpid "$LOG" &
-tpid=$!
+tpid=
+if [ "$QUIET" != 1 ]; then
+    tail -n +1 -f --pid=$qpid "$LOG" &
+    tpid=$!
+fi
 boot_hung=0
 while kill -0 $qpid 2>/dev/null; do
-    sleep 1
+    sleep 0.5
     if [ $boot_hung = 0 ] && ! grep -q '^RIG: TOOLSTACK-UP' "$LOG" &&
        [ $(( $(date +%s) - ${t0%.*} )) -ge "$BOOT_LIMIT" ]; then
         boot_hung=1
@@ -164,7 +193,7 @@ while kill -0 $qpid 2>/dev/null; do
     fi
 done
 wait $qpid; qrc=$?
-wait $tpid
+[ -n "$tpid" ] && wait $tpid
 t1=$(date +%s.%N)
 qsecs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
 echo
@@ -291,6 +320,14 @@ for s in "${selected[@]}"; do
                 skip="the guest did not hang: it $bad"
             else why="expected a hang, got: ${bad:-a PASS}"; fi ;;
         esac
+    fi
+    if [ "$MODE" = run ] && [ -n "$domid" ]; then
+        echo "# ---- $name (domain $domid): its log, from Xen's serial"
+        guest_lines "$section" "$domid" | sed 's/^\[[ 0-9.]*\] //; s/^/# /'
+    elif [ -n "$why" ] && [ "$QUIET" = 1 ]; then
+        echo "# ---- $name: the end of its log ($section)"
+        if [ -n "$domid" ]; then guest_lines "$section" "$domid"; else cat "$section"; fi |
+            tail -n 20 | sed 's/^/# /'
     fi
     [ -n "$words" ] && echo "$words" | sed "s/^/# $name: /"
     if [ -n "$why" ]; then
