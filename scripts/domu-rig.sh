@@ -276,7 +276,7 @@ for s in "${selected[@]}"; do
     # What went wrong, in one phrase, when the guest did not pass.
     case "$crc" in
         0) bad="" ;;
-        1) bad="self-tests failed: $(echo "$words" | sed -n 's/.*FAILED //p' | tr '\n' ' ')" ;;
+        1) bad="self-tests failed: $(echo "$words" | sed -n 's/.*FAILED //p' | paste -sd' ')" ;;
         3) bad="crashed: $(echo "$words" | sed -n 's/.*CRASH: //p' | head -n1)" ;;
         *) if [ $timed_out = 1 ]; then bad="hung: no verdict, destroyed after ${limit}s"
            else bad="died without a verdict (xl: shutdown reason $reason)"; fi ;;
