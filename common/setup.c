@@ -16,6 +16,7 @@
 #include <pvhk/string.h>
 #include <pvhk/time.h>
 #include <pvhk/trap.h>
+#include <pvhk/xen.h>
 #include <xen/xen.h>
 #include <xen/arch-x86/hvm/start_info.h>
 
@@ -69,6 +70,8 @@ void kmain(uint32_t si_paddr, uint64_t entry_tsc)
     printk("pvhk: tsc %llu kHz (%s)\n", (unsigned long long)tsc_khz, tsc_khz_source);
     memblock_boot_init();
     heap_init();
+    if (on_xen())
+        xen_services_init();
 
     char sel[128] = "all";
     cmdline_find(boot_cmdline, "selftest", sel, sizeof(sel));
