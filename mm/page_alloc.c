@@ -55,7 +55,7 @@ static inline struct pa_frame *ent(const struct page_alloc *pa,
 
 static inline uint32_t chunk_bit(const struct pa_range *r, pfn_t f)
 {
-    return r->chunk_base + (uint32_t)((f >> PA_MAX_ORDER) - (r->start >> PA_MAX_ORDER));
+    return (uint32_t)(f >> PA_MAX_ORDER) + r->chunk_adj;
 }
 
 static inline bool touched(const struct page_alloc *pa, const struct pa_range *r, pfn_t f)
@@ -89,6 +89,11 @@ static void touch_chunk(struct page_alloc *pa, const struct pa_range *r, pfn_t f
         memset(ent(pa, r, a), 0, (size_t)(b - a) * sizeof(struct pa_frame));
     }
     pa->touched[c / 64] |= 1ULL << (c % 64);
+    /* Once the last chunk of a range is touched, pa_free() skips the bit test. */
+    for (pfn_t p = ALIGN_DOWN(r->start, PA_CHUNK_FRAMES); p < r->end; p += PA_CHUNK_FRAMES)
+        if (!touched(pa, r, MAX(p, r->start)))
+            return;
+    ((struct pa_range *)r)->all_touched = 1;
 }
 
 /* Largest order of an aligned block starting at p and ending by `end`. */
@@ -146,37 +151,61 @@ static inline void list_del(struct page_alloc *pa, unsigned z, unsigned k, uint3
  * Insert the block (f, k) as FREE and coalesce it with its buddies. The
  * block's entries are zero (or its head is about to be overwritten) and its
  * chunk is touched. The buddy of an aligned block is in the same chunk, so
- * it is readable; a buddy outside the range is never looked at.
+ * it is readable; a buddy not wholly inside the range is never looked at.
+ * Inlined into pa_free(): this loop is most of the cost of a free.
  */
-static void free_merge(struct page_alloc *pa, const struct pa_range *r, uint32_t rid,
-                       pfn_t f, unsigned k)
+static inline __attribute__((always_inline))
+void free_merge(struct page_alloc *pa, const struct pa_range *r, uint32_t rid, pfn_t f,
+                unsigned k)
 {
-    struct pa_frame *e = ent(pa, r, f);
+    struct pa_frame *t = pa->table, *e, *be;
+    pfn_t off = f - r->start, len = r->end - r->start, size = 1ULL << k;
     unsigned z = zone_of(f);
+    uint32_t *head = pa->head[z];
 
-    pa->nr_free[z] += 1ULL << k;
+    e = &t[r->base + off];
+    pa->nr_free[z] += size;
     while (k < PA_MAX_ORDER) {
-        pfn_t size = 1ULL << k, bf = f ^ size;
-        struct pa_frame *be;
-
-        if (bf - r->start > r->end - r->start - size)
-            break;              /* buddy not wholly inside the range */
-        be = e + ((int64_t)bf - (int64_t)f);
+        if (f & size) {             /* buddy below: [f - size, f) */
+            if (off < size)
+                break;
+            be = e - size;
+        } else {                    /* buddy above: [f + size, f + 2 size) */
+            if (len - off < 2 * size)
+                break;
+            be = e + size;
+        }
         if (be->info != PA_INFO(PA_FREE, k))
             break;
-        list_del(pa, z, k, (uint32_t)(be - pa->table));
-        if (bf < f) {
+        /* Unlink the buddy (list_del, open-coded for the hot path). */
+        uint32_t n = be->next, p = be->prev;
+        if (p != PA_NIL)
+            t[p].next = n;
+        else if ((head[k] = n) == PA_NIL)
+            pa->avail[z] &= ~BIT(k);
+        if (n != PA_NIL)
+            t[n].prev = p;
+        if (f & size) {
             e->info = 0;
             e = be;
-            f = bf;
+            off -= size;
+            f -= size;
         } else {
             be->info = 0;
         }
         k++;
+        size <<= 1;
     }
     e->info = PA_INFO(PA_FREE, k);
     e->rid = rid;
-    list_push(pa, z, k, (uint32_t)(e - pa->table));
+    uint32_t idx = (uint32_t)(e - t), h = head[k];
+    e->next = h;
+    e->prev = PA_NIL;
+    if (h != PA_NIL)
+        t[h].prev = idx;
+    else
+        pa->avail[z] |= BIT(k);
+    head[k] = idx;
 }
 
 /* [a, b) -> FREE in maximal aligned blocks, frame 0 left out. */
@@ -327,7 +356,9 @@ int pa_add_range(struct page_alloc *pa, pfn_t start, uint64_t count)
     r->start = start;
     r->end = end;
     r->base = (uint32_t)pa->used;
+    r->delta = start - r->base;
     r->chunk_base = pa->nr_chunks;
+    r->chunk_adj = pa->nr_chunks - (uint32_t)(start >> PA_MAX_ORDER);
     pa->used += count;
     pa->nr_chunks += nch;
     return PA_OK;
@@ -606,32 +637,13 @@ uint64_t pa_init_all(struct page_alloc *pa)
 
 /* ---- alloc and free: the hot paths -------------------------------------------------- */
 
-pfn_t pa_alloc(struct page_alloc *pa, unsigned order, unsigned flags)
+/* Take the first block of list (z, j) and split it down to `order`. */
+static __attribute__((noinline))
+pfn_t take_block(struct page_alloc *pa, unsigned z, unsigned j, unsigned order)
 {
     struct pa_frame *t = pa->table, *e;
-    unsigned z, j;
-    uint32_t idx, nxt;
+    uint32_t idx = pa->head[z][j], nxt;
 
-    if (unlikely(order > PA_MAX_ORDER))
-        return PA_NO_FRAME;
-    for (;;) {
-        /* High memory first: keep what lies below 4 GiB for those who need it. */
-        z = (flags & PA_ALLOC_LOW) ? PA_ZONE_LOW : PA_ZONE_HIGH;
-        for (;;) {
-            uint32_t bits = pa->avail[z] >> order;
-
-            if (bits) {
-                j = order + (unsigned)__builtin_ctz(bits);
-                goto found;
-            }
-            if (z-- == 0)
-                break;
-        }
-        if (!grow(pa, flags))
-            return PA_NO_FRAME;
-    }
-found:
-    idx = pa->head[z][j];
     e = &t[idx];
     nxt = e->next;
     pa->head[z][j] = nxt;
@@ -649,9 +661,54 @@ found:
     e->info = PA_INFO(PA_INUSE, order);
     pa->nr_free[z] -= 1ULL << order;
     pa->count[PA_INUSE] += 1ULL << order;
+    return idx + pa->range[e->rid].delta;
+}
 
-    const struct pa_range *r = &pa->range[e->rid];
-    return r->start + (idx - r->base);
+/* No block in the preferred zone: the other zone, then lazy init. */
+static __attribute__((noinline, cold))
+pfn_t alloc_slow(struct page_alloc *pa, unsigned order, unsigned flags)
+{
+    if (order > PA_MAX_ORDER)
+        return PA_NO_FRAME;
+    do {
+        /* High memory first: keep what lies below 4 GiB for those who need it. */
+        for (int z = (flags & PA_ALLOC_LOW) ? PA_ZONE_LOW : PA_ZONE_HIGH; z >= 0; z--) {
+            uint32_t bits = pa->avail[z] >> order;
+
+            if (bits)
+                return take_block(pa, (unsigned)z, order + (unsigned)__builtin_ctz(bits),
+                                  order);
+        }
+    } while (grow(pa, flags));
+    return PA_NO_FRAME;
+}
+
+pfn_t pa_alloc(struct page_alloc *pa, unsigned order, unsigned flags)
+{
+    unsigned z = (flags & PA_ALLOC_LOW) ? PA_ZONE_LOW : PA_ZONE_HIGH;
+    struct pa_frame *t = pa->table, *e;
+    uint32_t bits, idx, nxt;
+
+    if (unlikely(order > PA_MAX_ORDER))
+        return PA_NO_FRAME;
+    bits = pa->avail[z] >> order;
+    if (unlikely(!bits))
+        return alloc_slow(pa, order, flags);
+    if (!(bits & 1))        /* only larger blocks: split one */
+        return take_block(pa, z, order + (unsigned)__builtin_ctz(bits), order);
+    /* An exact fit: pop it (take_block without the split loop). */
+    idx = pa->head[z][order];
+    e = &t[idx];
+    nxt = e->next;
+    pa->head[z][order] = nxt;
+    if (nxt != PA_NIL)
+        t[nxt].prev = PA_NIL;
+    else
+        pa->avail[z] &= ~BIT(order);
+    e->info = PA_INFO(PA_INUSE, order);
+    pa->nr_free[z] -= 1ULL << order;
+    pa->count[PA_INUSE] += 1ULL << order;
+    return idx + pa->range[e->rid].delta;
 }
 
 /* Free an INUSE block that holds offlining frames: they become OFFLINED. */
@@ -714,37 +771,81 @@ static int free_slow(struct page_alloc *pa, int i, pfn_t f, unsigned k)
     }
 }
 
+/* The fast path's checks failed: redo them one by one and name the problem. */
+static __attribute__((noinline, cold))
+int free_checked(struct page_alloc *pa, pfn_t f, unsigned k)
+{
+    int i = pa_range_of(pa, f);
+    const struct pa_range *r;
+
+    if (i < 0)
+        return fail(pa, f, PA_E_OUTSIDE);
+    pa->last_range = (unsigned)i;
+    r = &pa->range[i];
+    if (k > PA_MAX_ORDER)
+        return fail(pa, f, PA_E_ORDER);
+    if (f & ((1ULL << k) - 1))
+        return fail(pa, f, PA_E_MISALIGNED);
+    if (r->end - f < (1ULL << k))
+        return fail(pa, r->end, PA_E_SPANS);
+    if (touched(pa, r, f) && ent(pa, r, f)->info == PA_INFO(PA_INUSE, k)) {
+        pa->count[PA_INUSE] -= 1ULL << k;
+        free_merge(pa, r, (uint32_t)i, f, k);
+        return PA_OK;
+    }
+    return free_slow(pa, i, f, k);
+}
+
+/* pa_free() found a free buddy: the general insert-and-coalesce. */
+static __attribute__((noinline))
+int free_merge_call(struct page_alloc *pa, const struct pa_range *r, uint32_t rid,
+                    pfn_t f, unsigned k)
+{
+    free_merge(pa, r, rid, f, k);
+    return PA_OK;
+}
+
 int pa_free(struct page_alloc *pa, pfn_t f, unsigned k)
 {
-    const struct pa_range *r = &pa->range[pa->last_range];
-    struct pa_frame *e;
-    pfn_t size;
-    uint32_t rid;
+    unsigned ri = pa->last_range;
+    const struct pa_range *r = &pa->range[ri];
+    pfn_t off = f - r->start, len = r->end - r->start, size;
+    struct pa_frame *t = pa->table, *e, *be;
+    uint32_t idx, h, z;
 
-    if (unlikely(f - r->start >= r->end - r->start)) {
-        int i = pa_range_of(pa, f);
-
-        if (i < 0)
-            return fail(pa, f, PA_E_OUTSIDE);
-        pa->last_range = (unsigned)i;
-        r = &pa->range[i];
-    }
-    if (unlikely(k > PA_MAX_ORDER))
-        return fail(pa, f, PA_E_ORDER);
+    /* In the cached range, order valid, aligned, inside, chunk readable... */
+    if (unlikely(off >= len || k > PA_MAX_ORDER))
+        return free_checked(pa, f, k);
     size = 1ULL << k;
-    if (unlikely(f & (size - 1)))
-        return fail(pa, f, PA_E_MISALIGNED);
-    if (unlikely(r->end - f < size))
-        return fail(pa, r->end, PA_E_SPANS);
-    rid = (uint32_t)(r - pa->range);
-    if (unlikely(!touched(pa, r, f)))
-        return free_slow(pa, (int)rid, f, k);
-    e = ent(pa, r, f);
-    /* One compare validates head, state INUSE, order, no offlining frames. */
+    if (unlikely((f & (size - 1)) || len - off < size ||
+                 (!r->all_touched && !touched(pa, r, f))))
+        return free_checked(pa, f, k);
+    idx = r->base + (uint32_t)off;
+    e = &t[idx];
+    /* ...and one compare validates head, state INUSE, order, no offlining. */
     if (unlikely(e->info != PA_INFO(PA_INUSE, k)))
-        return free_slow(pa, (int)rid, f, k);
+        return free_checked(pa, f, k);
     pa->count[PA_INUSE] -= size;
-    free_merge(pa, r, rid, f, k);
+    /* Common case: the buddy is not free (or not in the range): just push. */
+    if (k < PA_MAX_ORDER) {
+        if (f & size)
+            be = off >= size ? e - size : NULL;
+        else
+            be = len - off >= 2 * size ? e + size : NULL;
+        if (be && be->info == PA_INFO(PA_FREE, k))
+            return free_merge_call(pa, r, ri, f, k);     /* a tail call */
+    }
+    z = zone_of(f);
+    pa->nr_free[z] += size;
+    e->info = PA_INFO(PA_FREE, k);
+    h = pa->head[z][k];
+    e->next = h;
+    e->prev = PA_NIL;
+    if (h != PA_NIL)
+        t[h].prev = idx;
+    else
+        pa->avail[z] |= BIT(k);
+    pa->head[z][k] = idx;
     return PA_OK;
 }
 

@@ -91,8 +91,11 @@ struct pa_frame {
 
 struct pa_range {
     pfn_t start, end;       /* [start, end) */
+    pfn_t delta;            /* start - base: frame = table index + delta */
     uint32_t base;          /* table index of `start` */
     uint32_t chunk_base;    /* first bit in pa->touched */
+    uint32_t chunk_adj;     /* chunk bit of f = (f >> PA_MAX_ORDER) + chunk_adj (mod 2^32) */
+    uint32_t all_touched;   /* every chunk of the range is touched (fast path) */
 };
 
 struct pa_defer {
@@ -113,7 +116,7 @@ struct page_alloc {
     unsigned nr_ranges, last_range;
     uint32_t nr_chunks;
     uint32_t avail[PA_NR_ZONES];        /* bit k: free list (zone, k) non-empty */
-    uint32_t head[PA_NR_ZONES][PA_NR_ORDERS];
+    uint32_t head[PA_NR_ZONES][32];     /* [zone][order]; 32: index by shift */
     uint64_t nr_free[PA_NR_ZONES];      /* FREE frames per zone */
     uint64_t count[PA_NR_STATES];       /* frames per state; [0] unused */
     pfn_t err_frame;                    /* offending frame of the last refusal */
