@@ -34,11 +34,12 @@ int xen_shared_info_map(pfn_t gpfn)
     uint32_t type = e820_type_at(&e820, pa);
 
     /*
-     * Only scratch space will do. RAM: Xen would free our page to make room
-     * (the reservation drops by one and we lose whatever was there). A hole:
-     * it may be claimed later by a PCI BAR or another mapping.
+     * Only scratch space will do, and scratch space is UNUSABLE in our map.
+     * RAM: Xen would free our page to make room (the reservation drops by
+     * one and we lose whatever was there). A hole: it may be claimed later
+     * by a PCI BAR or another mapping.
      */
-    if (type != E820_UNUSABLE && type != E820_RESERVED)
+    if (type != E820_UNUSABLE)
         return -XEN_EINVAL;
     uint64_t pte = paging_lookup(pa, NULL);
     if (!(pte & PTE_P) || !(pte & PTE_W))
