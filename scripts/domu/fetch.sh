@@ -50,8 +50,11 @@ download() {
     apt-cache show "${missing[0]}" >/dev/null 2>&1 || apt_update_once
     say "downloading ${missing[*]}"
     # apt warns that _apt cannot write into a root-owned build tree; harmless.
-    (cd "$DEBS" && apt-get download -qq "${missing[@]}" 2>&1 |
-        { grep -v "unsandboxed" || true; } >&2)
+    if ! (cd "$DEBS" && apt-get download -qq "${missing[@]}" 2>&1 |
+            { grep -v "unsandboxed" || true; } >&2; exit "${PIPESTATUS[0]}"); then
+        # Stale package lists name versions the mirror no longer has.
+        [ $updated = 1 ] || { apt_update_once; download "$@"; return; }
+    fi
     for p in "${missing[@]}"; do
         [ -n "$(cached_deb "$p")" ] || { say "could not download $p"; exit 1; }
     done
