@@ -208,9 +208,9 @@ static struct xtimer timer_a;
 KTEST(xen, virq_timer_fires_on_time)
 {
     REQUIRE_XEN(t);
-    const unsigned rounds = 10;
+    uint64_t late[10], late_sum = 0, virqs0 = xtimer_stats.virqs;
+    const unsigned rounds = ARRAY_SIZE(late);
     const uint64_t delay = 5 * MS;
-    uint64_t late_min = ~0ull, late_max = 0, late_sum = 0, virqs0 = xtimer_stats.virqs;
     uint64_t errs0 = xtimer_stats.program_errors;
 
     for (unsigned i = 0; i < rounds; i++) {
@@ -228,21 +228,33 @@ KTEST(xen, virq_timer_fires_on_time)
         /* By the pvclock it never runs early; by the TSC, not early either. */
         KT_EXPECT(t, fire.clock >= deadline);
         KT_EXPECT(t, tsc_ns_between(tsc0, fire.tsc) >= delay - delay / 100);
-        uint64_t late = fire.clock - deadline;
-        late_min = MIN(late_min, late);
-        late_max = MAX(late_max, late);
-        late_sum += late;
+        late[i] = fire.clock - deadline;
+        late_sum += late[i];
     }
-    /* TCG emulation of Xen is slow; only a gross delay is a failure. */
-    KT_EXPECT(t, late_max < 200 * MS);
+    /* Sorted, for the median: one late round is host noise, not a bug. */
+    for (unsigned i = 1; i < rounds; i++)
+        for (unsigned j = i; j > 0 && late[j - 1] > late[j]; j--) {
+            uint64_t x = late[j];
+            late[j] = late[j - 1];
+            late[j - 1] = x;
+        }
+    /*
+     * QEMU's vCPU shares a loaded host, and TCG is slow: rounds over 100 ms
+     * late have been seen. A bug (wrong unit, relative for absolute time)
+     * is off by seconds or fires early; that is what these bounds catch.
+     */
+    KT_EXPECT(t, late[rounds / 2] < 100 * MS);
+    KT_EXPECT(t, late[rounds - 1] < 1000 * MS);
     KT_EXPECT(t, xtimer_stats.virqs - virqs0 >= rounds);
     KT_EXPECT(t, xtimer_stats.program_errors == errs0);
     if (xtimer_stats.program_errors != errs0)
         ktest_note(t, "VCPUOP_set_singleshot_timer failed: %ld", xtimer_stats.last_error);
-    ktest_note(t, "%u x %llu ms: lateness min %llu us, avg %llu us, max %llu us; %llu VIRQs",
-               rounds, (unsigned long long)(delay / MS), (unsigned long long)(late_min / 1000),
+    ktest_note(t, "%u x %llu ms: lateness min %llu us, median %llu us, avg %llu us, max %llu us; "
+               "%llu VIRQs", rounds, (unsigned long long)(delay / MS),
+               (unsigned long long)(late[0] / 1000),
+               (unsigned long long)(late[rounds / 2] / 1000),
                (unsigned long long)(late_sum / rounds / 1000),
-               (unsigned long long)(late_max / 1000),
+               (unsigned long long)(late[rounds - 1] / 1000),
                (unsigned long long)(xtimer_stats.virqs - virqs0));
 }
 
