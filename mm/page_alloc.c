@@ -529,6 +529,14 @@ int pa_release(struct page_alloc *pa, pfn_t start, uint64_t count)
                     BIT(PA_FREE) | BIT(PA_UNINITIALISED) | BIT(PA_INUSE), PA_RELEASED, 0);
 }
 
+int pa_release_check(struct page_alloc *pa, pfn_t start, uint64_t count)
+{
+    int i;
+
+    return range_check(pa, start, count,
+                       BIT(PA_FREE) | BIT(PA_UNINITIALISED) | BIT(PA_INUSE), PA_RELEASED, 0, &i);
+}
+
 int pa_populate(struct page_alloc *pa, pfn_t start, uint64_t count)
 {
     return range_op(pa, start, count, BIT(PA_RELEASED), PA_FREE, 0);

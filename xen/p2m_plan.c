@@ -123,15 +123,18 @@ static long issue(struct p2m *p, bool populate, unsigned int n,
 
 /* Frames Xen took: the frame table learns it (tracked) or the offset does. */
 static void account_released(struct p2m *p, uint64_t pfn, uint64_t count,
-                             bool tracked, struct p2m_result *res)
+                             bool tracked, bool table, struct p2m_result *res)
 {
     if (tracked) {
         /*
-         * A refusal here means the frame table disagrees with a transition
-         * Xen has already made: count the frames as gone anyway (they are)
-         * and say so; the frame keeps its old state and must not be used.
+         * Per extent, for blocks the core allocated itself (shrink). A
+         * caller's range is recorded in one transition by release_range()
+         * instead (table == false): an INUSE block wider than one extent
+         * can only change state as a whole. A refusal here means the frame
+         * table disagrees with a transition Xen has already made: count
+         * the frames as gone anyway (they are) and say so.
          */
-        if (p->fops.release(p->fops.ft, pfn, count))
+        if (table && p->fops.release(p->fops.ft, pfn, count))
             res->flags |= P2M_R_REFUSED;
         p->backed -= count;
     } else {
@@ -151,7 +154,7 @@ static void account_released(struct p2m *p, uint64_t pfn, uint64_t count,
  * how depends on who owns the extent.
  */
 static long decrease_batch(struct p2m *p, unsigned int n, unsigned int order,
-                           bool tracked, uint64_t *partial,
+                           bool tracked, bool table, uint64_t *partial,
                            struct p2m_result *res)
 {
     long before = -1, after, done;
@@ -166,7 +169,7 @@ static long decrease_batch(struct p2m *p, unsigned int n, unsigned int order,
     if (done < 0)
         return done;
     for (long i = 0; i < done; i++)
-        account_released(p, p->batch[i], size, tracked, res);
+        account_released(p, p->batch[i], size, tracked, table, res);
     if ((unsigned long)done == n || order == 0 || before < 0)
         return done;
 
@@ -216,6 +219,17 @@ static int release_range(struct p2m *p, uint64_t pfn, uint64_t count,
     if (end < pfn)
         return -XEN_EINVAL;
     /*
+     * Refuse up front what the frame table would refuse afterwards: once
+     * Xen has taken a frame there is no undoing it, so a frame in the
+     * wrong state must stop the release before the first hypercall.
+     */
+    if (tracked && count && p->fops.check_release &&
+        p->fops.check_release(p->fops.ft, pfn, count)) {
+        res->stop_pfn = pfn;
+        res->flags |= P2M_R_REFUSED;
+        return -XEN_EBUSY;
+    }
+    /*
      * Scrub everything first: Xen was seen handing a released page's old
      * contents back on a later populate (to us or to another domain).
      */
@@ -223,20 +237,22 @@ static int release_range(struct p2m *p, uint64_t pfn, uint64_t count,
         p->ops.scrub(p->ops.ctx, pfn, count);
         p->st.scrubbed += count;
     }
+    int rc = 0;
     while (cur < end) {
         unsigned int order, n = fill_walk(p, large, cur, end, &order);
         uint64_t partial;
-        long done = decrease_batch(p, n, order, tracked, &partial, res);
+        long done = decrease_batch(p, n, order, tracked, false, &partial, res);
 
         if (done < 0) {
             res->stop_pfn = cur;
-            return (int)done;
+            rc = (int)done;
+            break;
         }
         cur += (uint64_t)done << order;
         if ((unsigned long)done == n)
             continue;
         if (partial)
-            account_released(p, cur, partial, tracked, res);
+            account_released(p, cur, partial, tracked, false, res);
         cur += partial;
         if (order > 0) {
             /* Order 9 may exceed the domain's limit, or one page of the
@@ -247,9 +263,18 @@ static int release_range(struct p2m *p, uint64_t pfn, uint64_t count,
         }
         res->stop_pfn = cur;
         res->flags |= P2M_R_REFUSED;
-        return -XEN_EBUSY;
+        rc = -XEN_EBUSY;
+        break;
     }
-    return 0;
+    /*
+     * Everything in [pfn, cur) is gone: one frame-table transition. It can
+     * only be refused after a short count that cut an INUSE block in two;
+     * the frames are counted as gone (they are) and the refusal is
+     * reported: the caller must not use that block again.
+     */
+    if (tracked && cur > pfn && p->fops.release(p->fops.ft, pfn, cur - pfn))
+        res->flags |= P2M_R_REFUSED;
+    return rc;
 }
 
 int p2m_release(struct p2m *p, uint64_t pfn, uint64_t count, unsigned flags,
@@ -428,7 +453,7 @@ static int shrink(struct p2m *p, uint64_t need, struct p2m_result *res)
             p->ops.scrub(p->ops.ctx, p->batch[i], size);
         p->st.scrubbed += (uint64_t)n * size;
 
-        done = decrease_batch(p, n, order, true, &partial, res);
+        done = decrease_batch(p, n, order, true, true, &partial, res);
         if (done < 0)
             done = 0;   /* nothing went: all blocks back to the heap */
         need -= (uint64_t)done * size;
@@ -440,7 +465,7 @@ static int shrink(struct p2m *p, uint64_t need, struct p2m_result *res)
             if (p->fops.free(p->fops.ft, p->batch[i], order))
                 res->flags |= P2M_R_REFUSED;
         if (partial) {
-            account_released(p, p->batch[done], partial, true, res);
+            account_released(p, p->batch[done], partial, true, true, res);
             need -= partial;
         }
         if (res->flags & P2M_R_CALL_ERROR)
@@ -532,6 +557,11 @@ static int pa_op_release(void *ft, uint64_t pfn, uint64_t count)
     return pa_release(ft, pfn, count);
 }
 
+static int pa_op_check_release(void *ft, uint64_t pfn, uint64_t count)
+{
+    return pa_release_check(ft, pfn, count);
+}
+
 static int pa_op_populate(void *ft, uint64_t pfn, uint64_t count)
 {
     return pa_populate(ft, pfn, count);
@@ -557,6 +587,7 @@ static bool pa_op_is_released(void *ft, uint64_t pfn)
 void p2m_pa_frame_ops(struct p2m_frame_ops *fops, struct page_alloc *pa)
 {
     fops->release = pa_op_release;
+    fops->check_release = pa_op_check_release;
     fops->populate = pa_op_populate;
     fops->alloc = pa_op_alloc;
     fops->free = pa_op_free;

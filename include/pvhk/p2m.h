@@ -59,6 +59,8 @@ struct p2m_ops {
 struct p2m_frame_ops {
     /* FREE, UNINITIALISED or whole INUSE blocks -> RELEASED (pa_release) */
     int (*release)(void *ft, uint64_t pfn, uint64_t count);
+    /* Would release() accept the range? Optional (NULL: not checked). */
+    int (*check_release)(void *ft, uint64_t pfn, uint64_t count);
     /* RELEASED -> FREE through the heap's init path (pa_populate) */
     int (*populate)(void *ft, uint64_t pfn, uint64_t count);
     /* a FREE block -> INUSE, or P2M_NO_FRAME (pa_alloc) */

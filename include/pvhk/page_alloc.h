@@ -162,6 +162,8 @@ int pa_online(struct page_alloc *pa, pfn_t frame, enum pa_state *newstate);
 int pa_take(struct page_alloc *pa, pfn_t start, uint64_t count);
 /* FREE, UNINITIALISED, or whole INUSE blocks -> RELEASED. */
 int pa_release(struct page_alloc *pa, pfn_t start, uint64_t count);
+/* Would pa_release() accept the range? Changes nothing (but err_frame). */
+int pa_release_check(struct page_alloc *pa, pfn_t start, uint64_t count);
 /* RELEASED -> FREE (the frames were populated again; init path). */
 int pa_populate(struct page_alloc *pa, pfn_t start, uint64_t count);
 /* UNINITIALISED or RELEASED -> SCRATCH. */

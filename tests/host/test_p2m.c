@@ -28,16 +28,26 @@ static uint8_t *mst(struct mft *m, uint64_t pfn)
     return pfn >= m->base && pfn - m->base < m->n ? &m->st[pfn - m->base] : NULL;
 }
 
-static int m_release(void *ft, uint64_t pfn, uint64_t count)
+/* The model's release check: what m_release() would refuse. */
+static int m_check_release(void *ft, uint64_t pfn, uint64_t count)
 {
     struct mft *m = ft;
 
     for (uint64_t i = pfn; i < pfn + count; i++) {
         uint8_t *s = mst(m, i);
-        if (!s || (*s != M_FREE && *s != M_UNINIT && *s != M_INUSE)) {
-            m->refusals++;
+        if (!s || (*s != M_FREE && *s != M_UNINIT && *s != M_INUSE))
             return 1;
-        }
+    }
+    return 0;
+}
+
+static int m_release(void *ft, uint64_t pfn, uint64_t count)
+{
+    struct mft *m = ft;
+
+    if (m_check_release(ft, pfn, count)) {
+        m->refusals++;
+        return 1;
     }
     for (uint64_t i = pfn; i < pfn + count; i++)
         *mst(m, i) = M_RELEASED;
@@ -113,6 +123,7 @@ static void mft_init(struct mft *m, struct p2m_frame_ops *fops, uint64_t base,
     m->hint = 0;
     m->refusals = 0;
     fops->release = m_release;
+    fops->check_release = m_check_release;
     fops->populate = m_populate;
     fops->alloc = m_alloc;
     fops->free = m_free;
@@ -729,5 +740,42 @@ HOST_TEST(p2m_grow_skips_scratch_carved_from_ram)
     for (uint64_t f = 4096; f < 4096 + 1024; f++)
         CHECK(w->mft.st[f] == M_RELEASED);
     CHECK(world_ok(w, "grow around scratch"));
+    world_free(w);
+}
+
+/*
+ * A caller's INUSE block wider than one extent is released as a whole
+ * (one frame-table transition after the hypercalls), and a range that
+ * cuts such a block is refused before the first hypercall: once Xen has
+ * taken a frame there is no undoing it.
+ */
+HOST_TEST(p2m_release_respects_inuse_blocks)
+{
+    struct world *w = &W;
+    struct p2m_result r;
+
+    w->pa = &PA;
+    world_dom0(w, 8192, 0, 1 << 20, 1 << 20);
+    pfn_t b = pa_alloc(&PA, 11, 0);                 /* 2048 frames, 4 extents */
+    REQUIRE(b != PA_NO_FRAME);
+    uint64_t resv = w->sim.reservation;
+    uint64_t calls = w->p.st.hypercalls;
+
+    CHECK(p2m_release(&w->p, b, 1024, 0, &r) == -XEN_EBUSY);      /* half */
+    CHECK(r.flags & P2M_R_REFUSED);
+    CHECK(w->p.st.hypercalls == calls);
+    CHECK(w->sim.reservation == resv);
+    CHECK(pa_state(&PA, b) == PA_INUSE && pa_state(&PA, b + 1500) == PA_INUSE);
+
+    CHECK(p2m_release(&w->p, b, 2048, 0, &r) == 0);
+    CHECK(r.done == 2048);
+    CHECK(w->sim.reservation == resv - 2048);
+    for (pfn_t f = b; f < b + 2048; f++)
+        CHECK(pa_state(&PA, f) == PA_RELEASED);
+    CHECK(world_ok(w, "whole INUSE block released"));
+    CHECK(p2m_populate(&w->p, b, 2048, &r) == 0);
+    CHECK(pa_state(&PA, b + 7) == PA_FREE);
+    CHECK(world_ok(w, "repopulated"));
+    w->pa = NULL;
     world_free(w);
 }
