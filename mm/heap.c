@@ -12,10 +12,13 @@
 #include <pvhk/printk.h>
 #include <pvhk/time.h>
 #include <pvhk/arch.h>
+#include <pvhk/cmdline.h>
+#include <pvhk/platform.h>
+#include <pvhk/xenmem.h>
 
 struct memblock memblock;
 struct page_alloc heap;
-uint64_t heap_boot_uninit;
+uint64_t heap_boot_uninit, heap_boot_deferred, heap_boot_eager;
 pfn_t heap_early_test_pfn[2];
 
 /* How much free RAM boot initialises eagerly; the rest is deferred. */
@@ -28,6 +31,105 @@ static void reserve(paddr_t base, uint64_t size, const char *label)
     if (rc)
         panic("memblock: cannot reserve %s 0x%llx+0x%llx: %s", label,
               (unsigned long long)base, (unsigned long long)size, memblock_strerror(rc));
+}
+
+
+/* RAM as page ranges, in address order (the P2M core's view of it). */
+static struct p2m_range ram[E820_MAX_ENTRIES];
+static unsigned nr_ram;
+static uint64_t ram_pages, boot_target;
+
+static void collect_ram(void)
+{
+    nr_ram = 0;
+    ram_pages = 0;
+    for (uint32_t i = 0; i < e820.nr; i++) {
+        const struct e820_entry *e = &e820.entries[i];
+        if (e->type != E820_RAM)
+            continue;
+        ram[nr_ram++] = (struct p2m_range){ PFN_DOWN(e->addr), e820_pages(e) };
+        ram_pages += e820_pages(e);
+    }
+}
+
+/*
+ * How many RAM frames Xen backs for us. An xl domU started with
+ * memory < maxmem sees RAM up to maxmem but only `memory` is backed
+ * (populate-on-demand): touching more crashes the domain. Xen's current
+ * reservation counts the backed pages, including the few special pages
+ * libxl populates outside RAM (xenstore, console, ACPI tables: the small
+ * RESERVED and ACPI ranges below 4 GiB), which are not ours to use.
+ * Erring low is safe: the balloon can grow back later.
+ */
+static uint64_t compute_boot_target(void)
+{
+    long resv;
+    uint64_t special = 0;
+
+    if (!on_xen())
+        return ram_pages;
+    resv = xen_current_reservation();
+    if (resv < 0) {
+        printk("pvhk: WARNING: XENMEM_current_reservation failed (%ld): assuming all RAM "
+               "is backed\n", resv);
+        return ram_pages;
+    }
+    if (platform == PLATFORM_XEN_DOMU)
+        for (uint32_t i = 0; i < e820.nr; i++) {
+            const struct e820_entry *e = &e820.entries[i];
+            if ((e->type == E820_RESERVED || e->type == E820_ACPI || e->type == E820_NVS) &&
+                e->size && e->size <= (16ull << 20) && e820_last(e) < (4ull << 30))
+                special += e820_pages(e);
+        }
+    uint64_t avail = (uint64_t)resv > special ? (uint64_t)resv - special : 0;
+    printk("pvhk: p2m: RAM %llu pages, reservation %ld pages, %llu special pages outside "
+           "RAM: keeping %llu\n", (unsigned long long)ram_pages, resv,
+           (unsigned long long)special, (unsigned long long)MIN(ram_pages, avail));
+    return MIN(ram_pages, avail);
+}
+
+/* Reserve the RAM above the boot target before anything can allocate it:
+ * the P2M releases exactly these frames in heap_init(). */
+static void boot_trim_reserve(void)
+{
+    uint64_t excess;
+
+    collect_ram();
+    boot_target = compute_boot_target();
+    excess = ram_pages - boot_target;
+    for (unsigned i = nr_ram; i-- > 0 && excess;) {
+        uint64_t take = MIN(excess, ram[i].nr_pfns);
+        reserve(PFN_PHYS(ram[i].start_pfn + ram[i].nr_pfns - take), PFN_PHYS(take),
+                "unbacked: above the boot target");
+        excess -= take;
+    }
+}
+
+/* dom0: the UNUSABLE ranges (host RAM dom0_mem withholds) become extra
+ * memory, up to extra_mem_ratio x RAM (seed 000). */
+static void collect_extra_mem(void)
+{
+    static struct extra_mem_range map[E820_MAX_ENTRIES];
+    unsigned n = 0;
+    unsigned ratio = cmdline_u64(boot_cmdline, "extra_mem_ratio", EXTRA_MEM_RATIO_DEFAULT);
+
+    extra_mem_init(&extra_mem);
+    if (!on_xen())
+        return;
+    for (uint32_t i = 0; i < e820.nr; i++) {
+        const struct e820_entry *e = &e820.entries[i];
+        if (e->type == E820_RAM || e->type == E820_UNUSABLE)
+            map[n++] = (struct extra_mem_range){ PFN_DOWN(e->addr), e820_pages(e), e->type };
+    }
+    int rc = extra_mem_from_ranges(&extra_mem, map, n, ratio, &extra_mem_rep);
+    if (rc)
+        printk("pvhk: WARNING: extra memory: %d, %llu UNUSABLE pages dropped (table full)\n",
+               rc, (unsigned long long)extra_mem_rep.dropped_pfns);
+    printk("pvhk: extra memory: %llu of %llu UNUSABLE pages registered (ratio %u: limit %llu), "
+           "%u region(s), %u split\n", (unsigned long long)extra_mem_rep.registered_pfns,
+           (unsigned long long)extra_mem_rep.unusable_pfns, ratio,
+           (unsigned long long)extra_mem_rep.limit_pfns, extra_mem.nr_regions,
+           extra_mem_rep.split);
 }
 
 void memblock_boot_init(void)
@@ -52,6 +154,8 @@ void memblock_boot_init(void)
     for (unsigned i = 0; i < bi->nr_modules; i++)
         reserve(bi->modules[i].paddr, bi->modules[i].size, "module");
 
+    boot_trim_reserve();
+
     /* Two pages used "before the heap existed", for the uninitialised-free
      * and mark-inuse self-tests. */
     for (unsigned i = 0; i < 2; i++) {
@@ -61,13 +165,78 @@ void memblock_boot_init(void)
     }
 }
 
+/*
+ * The P2M and the scratch pool over the fresh frame table: release what
+ * boot_trim_reserve() set aside, mark extra memory as unbacked, and give
+ * the pool its space (dom0: UNUSABLE extra memory; domU: released RAM).
+ */
+static void p2m_boot(paddr_t domu_scratch, uint64_t domu_scratch_pages)
+{
+    struct p2m_frame_ops fops;
+    struct scratch_frame_ops sops;
+    struct p2m_result res;
+    int rc;
+
+    p2m_pa_frame_ops(&fops, &heap);
+    p2m_init(&p2m, &p2m_xen_ops, &fops, 0);
+    rc = p2m_boot_trim(&p2m, ram, nr_ram, boot_target, &res);
+    p2m_print_result("boot trim", rc, &res);
+    if (rc)
+        panic("p2m: boot trim to %llu pages failed (%d)", (unsigned long long)boot_target, rc);
+    for (unsigned i = 0; i < extra_mem.nr_regions; i++) {
+        rc = p2m_adopt_unbacked(&p2m, extra_mem.region[i].start_pfn, extra_mem.region[i].nr_pfns);
+        if (rc)
+            panic("p2m: cannot mark extra memory 0x%llx+%llu unbacked: %s",
+                  (unsigned long long)extra_mem.region[i].start_pfn,
+                  (unsigned long long)extra_mem.region[i].nr_pfns, pa_strerror(rc));
+    }
+    p2m_set_ranges(&p2m, ram, nr_ram, &extra_mem);
+    p2m_ready = true;
+
+    scratch_pa_ops(&sops, &heap);
+    scratch_init(&scratch, &extra_mem, &sops);
+    if (domu_scratch_pages) {
+        pfn_t s = PFN_DOWN(domu_scratch);
+        uint64_t bad = 0;
+
+        rc = p2m_release(&p2m, s, domu_scratch_pages, 0, &res);
+        if (rc) {
+            p2m_print_result("release RAM for the scratch pool", rc, &res);
+            panic("p2m: cannot release RAM for the scratch pool (%d)", rc);
+        }
+        rc = scratch_register(&scratch, s, domu_scratch_pages, SCRATCH_FROM_RELEASED_RAM, &bad);
+        if (rc)
+            panic("scratch: cannot register released RAM 0x%llx+%llu: %d (frame 0x%llx)",
+                  (unsigned long long)s, (unsigned long long)domu_scratch_pages, rc,
+                  (unsigned long long)bad);
+        scratch_source = "released RAM (no UNUSABLE range in the map)";
+    } else if (extra_mem.nr_regions) {
+        scratch_source = "E820 UNUSABLE ranges (extra memory)";
+    }
+    scratch_ready = extra_mem.nr_regions > 0;
+    printk("pvhk: scratch pool: %llu frames from %s\n",
+           (unsigned long long)scratch_available(&scratch), scratch_source);
+}
+
 void heap_init(void)
 {
-    uint64_t t0 = rdtsc(), frames = 0;
+    uint64_t t0 = rdtsc(), frames = ram_pages;
+    paddr_t domu_scratch = 0;
+    uint64_t domu_scratch_pages = 0;
 
-    for (uint32_t i = 0; i < e820.nr; i++)
-        if (e820.entries[i].type == E820_RAM)
-            frames += e820_pages(&e820.entries[i]);
+    collect_extra_mem();
+    frames += extra_mem.nr_pfns;
+    /* No UNUSABLE space (an xl domU): the pool is made of RAM released to
+     * Xen. Set it aside now so nothing else is placed there. */
+    if (on_xen() && !extra_mem.nr_regions) {
+        domu_scratch_pages = cmdline_u64(boot_cmdline, "scratch_pages", 512);
+        domu_scratch = domu_scratch_pages ?
+            memblock_alloc(&memblock, PFN_PHYS(domu_scratch_pages), 2ull << 20,
+                           MEMBLOCK_ALLOC_ANYWHERE, "scratch pool (released RAM)") : 0;
+        if (domu_scratch_pages && !domu_scratch)
+            panic("scratch: no room for %llu pages of released RAM",
+                  (unsigned long long)domu_scratch_pages);
+    }
 
     size_t bytes = pa_table_bytes(frames);
     paddr_t tbl = memblock_alloc(&memblock, ALIGN_UP(bytes, PAGE_SIZE), PAGE_SIZE,
@@ -89,6 +258,16 @@ void heap_init(void)
                   (unsigned long long)PFN_DOWN(e->addr), (unsigned long long)e820_pages(e),
                   pa_strerror(rc));
     }
+    for (unsigned i = 0; i < extra_mem.nr_regions; i++) {
+        const struct extra_mem_region *r = &extra_mem.region[i];
+        int rc = pa_add_range(&heap, r->start_pfn, r->nr_pfns);
+        if (rc)
+            panic("heap: cannot add extra memory 0x%llx+0x%llx pages: %s",
+                  (unsigned long long)r->start_pfn, (unsigned long long)r->nr_pfns,
+                  pa_strerror(rc));
+    }
+    if (on_xen())
+        p2m_boot(domu_scratch, domu_scratch_pages);
 
     /* Free RAM: the first HEAP_EAGER_FRAMES now, the rest deferred. */
     uint64_t eager = HEAP_EAGER_FRAMES;
@@ -101,10 +280,14 @@ void heap_init(void)
 
         if (now)
             rc = pa_init_range(&heap, s, now);
-        if (!rc && n > now)
+        if (!rc && n > now) {
             rc = pa_defer(&heap, s + now, n - now);
+            if (!rc)
+                heap_boot_deferred += n - now;
+        }
         if (rc == PA_E_NOSPACE && n > now)
             rc = pa_init_range(&heap, s + now, n - now);    /* no defer slot: init now */
+        heap_boot_eager += now;
         if (rc)
             panic("heap: cannot hand free RAM 0x%llx+0x%llx pages to the heap: %s",
                   (unsigned long long)s, (unsigned long long)n, pa_strerror(rc));

@@ -12,8 +12,9 @@
 extern struct memblock memblock;
 extern struct page_alloc heap;
 
-/* Frames left UNINITIALISED right after heap_init() (lazy init at work). */
-extern uint64_t heap_boot_uninit;
+/* Lazy init at work: free RAM initialised at boot, free RAM deferred, and
+ * all frames still UNINITIALISED when heap_init() returned. */
+extern uint64_t heap_boot_eager, heap_boot_deferred, heap_boot_uninit;
 /* A page handed out by memblock before the heap existed, kept for tests. */
 extern pfn_t heap_early_test_pfn[2];
 
