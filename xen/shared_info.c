@@ -4,7 +4,9 @@
 #include <pvhk/e820.h>
 #include <pvhk/evtchn.h>
 #include <pvhk/hypercall.h>
+#include <pvhk/heap.h>
 #include <pvhk/mm.h>
+#include <pvhk/xenmem.h>
 #include <pvhk/paging.h>
 #include <pvhk/printk.h>
 #include <pvhk/xen.h>
@@ -31,15 +33,15 @@ static long current_reservation(void)
 int xen_shared_info_map(pfn_t gpfn)
 {
     uint64_t pa = PFN_PHYS(gpfn);
-    uint32_t type = e820_type_at(&e820, pa);
 
     /*
-     * Only scratch space will do, and scratch space is UNUSABLE in our map.
-     * RAM: Xen would free our page to make room (the reservation drops by
-     * one and we lose whatever was there). A hole: it may be claimed later
-     * by a PCI BAR or another mapping.
+     * Only scratch space will do: a frame the scratch pool handed out
+     * (UNUSABLE on dom0, released RAM on a domU). Over backed RAM, Xen
+     * would free our page to make room (the reservation drops by one and
+     * we lose whatever was there); in a hole, it may be claimed later by a
+     * PCI BAR or another mapping.
      */
-    if (type != E820_UNUSABLE)
+    if (pa_state(&heap, gpfn) != PA_SCRATCH)
         return -XEN_EINVAL;
     uint64_t pte = paging_lookup(pa, NULL);
     if (!(pte & PTE_P) || !(pte & PTE_W))
@@ -83,30 +85,18 @@ static int fail(const char *what, int rc)
     return rc ? rc : -XEN_EINVAL;
 }
 
-/*
- * TODO(scratch): take the frame from the scratch pool (mm/scratch.c) once it
- * is wired into the kernel. Until then: the first page of the first UNUSABLE
- * range, which on PVH dom0 is RAM that dom0_mem withholds, i.e. guest-physical
- * space with nothing of ours behind it. Returns 0 if there is none.
- */
-static pfn_t pick_shared_info_frame(void)
-{
-    for (uint32_t i = 0; i < e820.nr; i++)
-        if (e820.entries[i].type == E820_UNUSABLE)
-            return PFN_DOWN(e820.entries[i].addr);
-    return 0;
-}
-
 int xen_services_init(void)
 {
-    pfn_t pfn = pick_shared_info_frame();   /* TODO(scratch): scratch pool */
-    int rc;
+    uint64_t pfn;
+    int rc = scratch_frames_get(1, 1, &pfn);
 
-    if (!pfn)
-        return fail("no scratch frame for the shared info (no UNUSABLE range)", 0);
-    rc = xen_shared_info_map(pfn);
     if (rc)
+        return fail("no scratch frame for the shared info", rc);
+    rc = xen_shared_info_map(pfn);
+    if (rc) {
+        scratch_frames_put(pfn, 1);
         return fail("XENMEM_add_to_physmap(shared_info)", rc);
+    }
     if (xen_shared_info_resv_before != xen_shared_info_resv_after)
         printk("pvhk: xen: WARNING: reservation changed from %ld to %ld pages "
                "when mapping the shared info\n",

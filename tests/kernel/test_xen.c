@@ -13,7 +13,9 @@
 #include <pvhk/hypercall.h>
 #include <pvhk/mm.h>
 #include <pvhk/platform.h>
+#include <pvhk/heap.h>
 #include <pvhk/selftest.h>
+#include <pvhk/xenmem.h>
 #include <pvhk/time.h>
 #include <pvhk/xen.h>
 #include <pvhk/xtime.h>
@@ -31,15 +33,12 @@ static bool xen_ready(struct ktest_ctx *t)
     }
     if (xen_services_up())
         return true;
-    if (platform == PLATFORM_XEN_DOM0) {
-        ktest_note(t, "xen services down: %s (%d)",
-                   xen_services_error ? xen_services_error : "never started",
-                   xen_services_errno);
-        ktest_fail(t, __FILE__, __LINE__, "xen_services_up()");
-        return false;
-    }
-    /* A domU has no UNUSABLE range until the scratch pool makes one. */
-    t->skip_reason = "xen services unavailable on this domU (see the boot log)";
+    /* dom0 and domU alike: the scratch pool gives the shared info a frame
+     * (UNUSABLE space, or RAM released for the purpose on a domU). */
+    ktest_note(t, "xen services down: %s (%d)",
+               xen_services_error ? xen_services_error : "never started",
+               xen_services_errno);
+    ktest_fail(t, __FILE__, __LINE__, "xen_services_up()");
     return false;
 }
 
@@ -64,13 +63,20 @@ static uint64_t tsc_ns_between(uint64_t a, uint64_t b)
 
 /* ---- shared info ----------------------------------------------------- */
 
-KTEST(xen, shared_info_in_unusable)
+KTEST(xen, shared_info_in_scratch_space)
 {
     REQUIRE_XEN(t);
     uint64_t pa = PFN_PHYS(xen_shared_info_pfn);
+    const struct extra_mem_region *r = extra_mem_find(&extra_mem, xen_shared_info_pfn);
     struct pvclock_snapshot s;
 
-    KT_EXPECT(t, e820_type_at(&e820, pa) == E820_UNUSABLE);
+    /* Handed out by the scratch pool: never backed RAM, never a hole. */
+    KT_EXPECT(t, pa_state(&heap, xen_shared_info_pfn) == PA_SCRATCH);
+    KT_ASSERT(t, r != NULL);
+    if (r->origin == EXTRA_MEM_UNUSABLE)
+        KT_EXPECT(t, e820_type_at(&e820, pa) == E820_UNUSABLE);
+    else
+        KT_EXPECT(t, r->origin == EXTRA_MEM_RELEASED_RAM);
     KT_EXPECT(t, (uintptr_t)xen_shared_info == pa);
     /* The frame holds Xen's page, not one of ours: no RAM was given up. */
     KT_EXPECT(t, xen_shared_info_resv_before > 0);
