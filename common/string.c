@@ -4,14 +4,23 @@
 void *memset(void *s, int c, size_t n)
 {
     void *d = s;
-    __asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
+    /* Bulk as 8-byte stores: an order of magnitude faster than bytes under
+     * emulation, and never slower on hardware. */
+    uint64_t v = 0x0101010101010101ull * (uint8_t)c;
+    size_t q = n >> 3, r = n & 7;
+
+    __asm__ volatile("rep stosq" : "+D"(d), "+c"(q) : "a"(v) : "memory");
+    __asm__ volatile("rep stosb" : "+D"(d), "+c"(r) : "a"(v) : "memory");
     return s;
 }
 
 void *memcpy(void *dst, const void *src, size_t n)
 {
     void *d = dst;
-    __asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n) :: "memory");
+    size_t q = n >> 3, r = n & 7;
+
+    __asm__ volatile("rep movsq" : "+D"(d), "+S"(src), "+c"(q) :: "memory");
+    __asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(r) :: "memory");
     return dst;
 }
 
