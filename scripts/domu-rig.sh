@@ -68,6 +68,7 @@ SCENARIOS=(
     "pvhk-mem32         plain    $GUEST_TIMEOUT pass                    run"
     "pvhk-mem256        plain    $GUEST_TIMEOUT pass                    run"
     "pvhk-console       console  $GUEST_TIMEOUT pass                    run"
+    "pvhk-pod           plain    $GUEST_TIMEOUT pass                    run"
     "pvhk-selftest-fail plain    $GUEST_TIMEOUT fail:deliberate_failure test"
     "pvhk-panic         plain    $GUEST_TIMEOUT crash:deliberate.panic  test"
     "pvhk-fault         plain    $GUEST_TIMEOUT crash:exception         test"
