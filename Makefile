@@ -91,32 +91,37 @@ HOPT_PURE := $(patsubst %.c,$(B)/hopt/%.o,$(PURE_SRCS))
 
 $(B)/hsan/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(HOSTCC) $(HCFLAGS) $(HSAN) -MMD -MP -c $< -o $@
+	@echo "  HOSTCC  $< (sanitizers)"
+	@$(HOSTCC) $(HCFLAGS) $(HSAN) -MMD -MP -c $< -o $@
 
 $(B)/hopt/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(HOSTCC) $(HCFLAGS) $(HOPT) -MMD -MP -c $< -o $@
+	@echo "  HOSTCC  $<"
+	@$(HOSTCC) $(HCFLAGS) $(HOPT) -MMD -MP -c $< -o $@
 
 HOST_TEST_SRCS := $(wildcard tests/host/*.c)
 HOST_TEST_OBJS := $(patsubst %.c,$(B)/hsan/%.o,$(HOST_TEST_SRCS))
 
 $(B)/host/hosttests: $(HOST_TEST_OBJS) $(HSAN_PURE)
 	@mkdir -p $(dir $@)
-	$(HOSTCC) $(HSAN) -o $@ $^ -lm
+	@echo "  HOSTLD  $@"
+	@$(HOSTCC) $(HSAN) -o $@ $^ -lm
 
 TOOL_SRCS := $(wildcard tools/*.c)
 TOOLS     := $(patsubst tools/%.c,$(B)/tools/%,$(TOOL_SRCS))
 
 $(B)/tools/%: tools/%.c $(HOPT_PURE)
 	@mkdir -p $(dir $@)
-	$(HOSTCC) $(HCFLAGS) $(HOPT) -o $@ $^ -lm
+	@echo "  HOSTLD  $@"
+	@$(HOSTCC) $(HCFLAGS) $(HOPT) -o $@ $^ -lm
 
 BENCH_SRCS := $(wildcard bench/*.c)
 BENCHES    := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRCS))
 
 $(B)/bench/%: bench/%.c $(HOPT_PURE)
 	@mkdir -p $(dir $@)
-	$(HOSTCC) $(HCFLAGS) $(HOPT) -o $@ $^ -lm
+	@echo "  HOSTLD  $@"
+	@$(HOSTCC) $(HCFLAGS) $(HOPT) -o $@ $^ -lm
 
 # libFuzzer targets always build with clang.
 FUZZ_SRCS := $(wildcard tests/fuzz/*.c)
@@ -126,7 +131,8 @@ FUZZCC    ?= clang
 $(B)/fuzz/%: tests/fuzz/%.c $(PURE_SRCS)
 	@scripts/deps.sh fuzz
 	@mkdir -p $(dir $@)
-	$(FUZZCC) $(HCFLAGS) -O1 -fsanitize=fuzzer,address,undefined -o $@ $^
+	@echo "  FUZZ    $@"
+	@$(FUZZCC) $(HCFLAGS) -O1 -fsanitize=fuzzer,address,undefined -o $@ $^
 
 -include $(HSAN_PURE:.o=.d) $(HOPT_PURE:.o=.d) $(HOST_TEST_OBJS:.o=.d)
 

@@ -359,6 +359,9 @@ int pa_add_range(struct page_alloc *pa, pfn_t start, uint64_t count)
     r->delta = start - r->base;
     r->chunk_base = pa->nr_chunks;
     r->chunk_adj = pa->nr_chunks - (uint32_t)(start >> PA_MAX_ORDER);
+    /* Zeroed storage: every entry is readable from the start, so pa_free()
+     * needs no per-chunk test (untouched chunks read as all-UNINITIALISED). */
+    r->all_touched = !!(pa->flags & PA_TABLE_ZEROED);
     pa->used += count;
     pa->nr_chunks += nch;
     return PA_OK;
@@ -821,18 +824,24 @@ int pa_free(struct page_alloc *pa, pfn_t f, unsigned k)
     struct pa_frame *t = pa->table, *e, *be;
     uint32_t idx, h, z;
 
-    /* In the cached range, order valid, aligned, inside, chunk readable... */
-    if (unlikely(off >= len || k > PA_MAX_ORDER))
-        return free_checked(pa, f, k);
-    size = 1ULL << k;
-    if (unlikely((f & (size - 1)) || len - off < size ||
+    /* In the cached range, order valid, chunk readable (an untouched chunk
+     * is not zeroed yet: its entries mean nothing)... */
+    if (unlikely(off >= len || k > PA_MAX_ORDER ||
                  (!r->all_touched && !touched(pa, r, f))))
         return free_checked(pa, f, k);
     idx = r->base + (uint32_t)off;
     e = &t[idx];
-    /* ...and one compare validates head, state INUSE, order, no offlining. */
+    /*
+     * ...and one compare validates head, state INUSE, order, no offlining.
+     * Alignment and span need no test of their own: a head entry of order
+     * k only ever sits on a k-aligned frame with its whole block inside
+     * the range (an invariant pa_check() verifies), so a misaligned or
+     * overhanging (f, k) cannot match and takes the slow path, which names
+     * the error.
+     */
     if (unlikely(e->info != PA_INFO(PA_INUSE, k)))
         return free_checked(pa, f, k);
+    size = 1ULL << k;
     pa->count[PA_INUSE] -= size;
     /* Common case: the buddy is not free (or not in the range): just push. */
     if (k < PA_MAX_ORDER) {

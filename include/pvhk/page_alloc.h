@@ -95,7 +95,8 @@ struct pa_range {
     uint32_t base;          /* table index of `start` */
     uint32_t chunk_base;    /* first bit in pa->touched */
     uint32_t chunk_adj;     /* chunk bit of f = (f >> PA_MAX_ORDER) + chunk_adj (mod 2^32) */
-    uint32_t all_touched;   /* every chunk of the range is touched (fast path) */
+    uint32_t all_touched;   /* every entry readable: all chunks touched, or the
+                             * storage was zeroed (pa_free() fast path) */
 };
 
 struct pa_defer {
