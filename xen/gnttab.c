@@ -1,0 +1,411 @@
+/*
+ * Grant tables, kernel glue: the hypercalls around the pure book and batch
+ * builders of xen/gnttab_book.c, and the scratch-frame discipline
+ * (docs/grant-table.md).
+ *
+ * Everything Xen maps into us for grants lands in a scratch frame: the
+ * table frames (XENMEM_add_to_physmap, XENMAPSPACE_grant_table) and every
+ * foreign mapping (GNTTABOP_map_grant_ref with GNTMAP_host_map, host_addr =
+ * the frame's guest-physical address). A scratch frame is handed out only
+ * while RELEASED, so nothing is ever mapped over backed RAM (Xen would leak
+ * that page) or over a frame that already holds a mapping (a second grant
+ * at one frame crashed dom0 in p2m.c on this Xen). It goes back to the pool
+ * only once Xen said the mapping is gone.
+ */
+#include <pvhk/grant.h>
+#include <pvhk/heap.h>
+#include <pvhk/hypercall.h>
+#include <pvhk/platform.h>
+#include <pvhk/printk.h>
+#include <pvhk/string.h>
+#include <pvhk/xenmem.h>
+#include <xen/memory.h>
+
+struct gnttab_book gnt_book;
+struct gnt_stats gnt_st;
+
+static int init_rc = 1;                 /* 1: not tried yet */
+static uint64_t table_pfn[GNT_MAX_FRAMES];
+
+/* The batch arrays: too big for a stack (16 + 12 KiB). */
+static struct gnttab_map_grant_ref map_ops[GNT_BATCH_MAX];
+static struct gnttab_unmap_grant_ref unmap_ops[GNT_BATCH_MAX];
+static grant_ref_t batch_refs[GNT_BATCH_MAX];
+static uint64_t batch_addrs[GNT_BATCH_MAX];
+static grant_handle_t batch_handles[GNT_BATCH_MAX];
+
+static long gnttab_op(unsigned cmd, void *ops, unsigned n)
+{
+    gnt_st.hypercalls++;
+    return xen_grant_table_op(cmd, ops, n);
+}
+
+int gnt_query_size(uint32_t *nr_frames, uint32_t *max_frames)
+{
+    struct gnttab_query_size q = { .dom = DOMID_SELF };
+    long rc = gnttab_op(GNTTABOP_query_size, &q, 1);
+
+    if (rc)
+        return (int)rc;
+    if (q.status != GNTST_okay)
+        return gnttab_status_errno(q.status);
+    *nr_frames = q.nr_frames;
+    *max_frames = q.max_nr_frames;
+    return 0;
+}
+
+int gnt_get_version(void)
+{
+    struct gnttab_get_version v = { .dom = DOMID_SELF };
+    long rc = gnttab_op(GNTTABOP_get_version, &v, 1);
+
+    return rc ? (int)rc : (int)v.version;
+}
+
+uint64_t gnt_table_pfn(uint32_t idx)
+{
+    return idx < gnt_book.nr_frames ? table_pfn[idx] : 0;
+}
+
+/*
+ * The book's grow callback, also used for the frames Xen made at domain
+ * creation: put table frame idx at a fresh scratch frame. An idx at or
+ * past Xen's current size makes Xen grow the table (up to max_nr_frames;
+ * beyond it -EINVAL). Each idx is mapped exactly once: mapping it at a
+ * second frame would move it and leave the first frame unbacked.
+ */
+static int map_table_frame(void *ctx, uint32_t idx, grant_entry_v1_t **va)
+{
+    uint64_t pfn;
+    int rc;
+
+    (void)ctx;
+    if (idx >= GNT_MAX_FRAMES)
+        return -XEN_ENOSPC;
+    rc = scratch_frames_get(1, 1, &pfn);
+    if (rc)
+        return rc;
+    struct xen_add_to_physmap xatp = {
+        .domid = DOMID_SELF,
+        .space = XENMAPSPACE_grant_table,
+        .idx = idx,
+        .gpfn = pfn,
+    };
+    gnt_st.hypercalls++;
+    long hrc = xen_memory_op(XENMEM_add_to_physmap, &xatp);
+    if (hrc) {
+        /* Xen refused before mapping anything: the frame is still empty. */
+        scratch_frames_put(pfn, 1);
+        printk("pvhk: gnttab: add_to_physmap(grant_table, %u) at pfn 0x%llx: %ld\n",
+               idx, (unsigned long long)pfn, hrc);
+        return (int)hrc;
+    }
+    table_pfn[idx] = pfn;
+    *va = (grant_entry_v1_t *)(uintptr_t)PFN_PHYS(pfn);
+    return 0;
+}
+
+static int gnt_setup(void)
+{
+    uint32_t nr, max;
+    int rc;
+
+    if (!on_xen() || !scratch_ready)
+        return -XEN_ENODEV;
+    rc = gnt_query_size(&nr, &max);
+    if (rc)
+        return rc;
+    /* The book speaks v1 only. Switching is refused while grants are
+     * live, which is fine: nothing of ours is granted yet. */
+    rc = gnt_get_version();
+    if (rc < 0)
+        return rc;
+    if (rc != 1) {
+        struct gnttab_set_version sv = { .version = 1 };
+        long hrc = gnttab_op(GNTTABOP_set_version, &sv, 1);
+        if (hrc)
+            return (int)hrc;
+    }
+    if (nr == 0 || nr > max)
+        return -XEN_EINVAL;
+    if (max > GNT_MAX_FRAMES)
+        max = GNT_MAX_FRAMES;
+
+    /* Caller storage for the book: a link word per ref, a pointer per frame. */
+    uint64_t bytes = (uint64_t)max * GNTTAB_EPF * sizeof(uint32_t) +
+                     max * sizeof(grant_entry_v1_t *);
+    unsigned order = 0;
+    while ((PAGE_SIZE << order) < bytes)
+        order++;
+    uint32_t *link = alloc_pages(order, 0);
+    if (!link)
+        return -XEN_ENOMEM;
+    grant_entry_v1_t **frames =
+        (grant_entry_v1_t **)(link + (uint64_t)max * GNTTAB_EPF);
+
+    gnttab_book_init(&gnt_book, frames, link, max, map_table_frame, NULL,
+                     &gnttab_sync_native);
+    for (uint32_t i = 0; i < nr; i++) {
+        grant_entry_v1_t *va;
+        rc = map_table_frame(NULL, i, &va);
+        if (rc)
+            return rc;
+        rc = gnttab_book_add_frame(&gnt_book, va);
+        if (rc)
+            return rc;
+    }
+    printk("pvhk: gnttab: v1, %u of max %u frames (table frame 0 at pfn 0x%llx), "
+           "%u free refs, %u found live\n", nr, max, (unsigned long long)table_pfn[0],
+           gnt_book.nr_free, gnt_book.nr_stale);
+    return 0;
+}
+
+int gnt_init(void)
+{
+    if (init_rc == 1) {
+        init_rc = gnt_setup();
+        if (init_rc && init_rc != -XEN_ENODEV)
+            printk("pvhk: gnttab: setup failed: %d\n", init_rc);
+    }
+    return init_rc;
+}
+
+int gnt_grant(domid_t domid, uint64_t gfn, bool readonly, grant_ref_t *ref)
+{
+    int rc = gnt_init();
+
+    return rc ? rc : gnttab_grant_access(&gnt_book, domid, gfn, readonly, ref);
+}
+
+int gnt_end(grant_ref_t ref)
+{
+    int rc = gnt_init();
+
+    return rc ? rc : gnttab_end_access(&gnt_book, ref);
+}
+
+/* ---- mapping foreign grants ----------------------------------------------- */
+
+/*
+ * Issue a built batch, in one call or one op per call. One per call stops
+ * at the first failure: the ops after it were never submitted and keep
+ * GNTTAB_ST_NOT_DONE. *issued says how many ops Xen saw (all of them for a
+ * batched call), so a NOT_DONE op past it is known to hold nothing.
+ */
+static long issue(unsigned cmd, void *ops, size_t size, unsigned n,
+                  bool one_per_call, unsigned *issued)
+{
+    if (!one_per_call) {
+        *issued = n;
+        return gnttab_op(cmd, ops, n);
+    }
+    for (unsigned i = 0; i < n; i++) {
+        void *op = (char *)ops + i * size;
+        long rc = gnttab_op(cmd, op, 1);
+        /* status sits at a different offset in each struct */
+        int16_t st = cmd == GNTTABOP_map_grant_ref
+                   ? ((struct gnttab_map_grant_ref *)op)->status
+                   : ((struct gnttab_unmap_grant_ref *)op)->status;
+        *issued = i + 1;
+        if (rc)
+            return rc;
+        if (st != GNTST_okay)
+            return 0;
+    }
+    return 0;
+}
+
+/* Frames whose mapping state we cannot know stay out of the pool. */
+static void leak(uint64_t pfn, const char *why, int16_t st)
+{
+    gnt_st.leaked++;
+    printk("pvhk: gnttab: scratch frame 0x%llx kept out of the pool for good: %s (%s)\n",
+           (unsigned long long)pfn, why, gnttab_status_name(st));
+}
+
+/*
+ * Unmap ops[0..n) (built), batched or not; a frame goes back to the pool
+ * only on GNTST_okay. Returns the report's verdict.
+ */
+static int unmap_batch(unsigned n, bool one_per_call, struct gnttab_report *rep)
+{
+    unsigned issued;
+    long hrc = issue(GNTTABOP_unmap_grant_ref, unmap_ops, sizeof(unmap_ops[0]), n,
+                     one_per_call, &issued);
+    int rc = gnttab_report_unmap(unmap_ops, n, hrc, rep);
+
+    for (unsigned i = 0; i < n; i++) {
+        if (unmap_ops[i].status == GNTST_okay) {
+            gnt_st.unmapped++;
+            scratch_frames_put(PFN_DOWN(unmap_ops[i].host_addr), 1);
+        }
+    }
+    return rc;
+}
+
+int gnt_map_refs(domid_t dom, const grant_ref_t *refs, unsigned n,
+                 unsigned flags, struct gnt_map *m, struct gnttab_report *rep)
+{
+    bool one = flags & GNT_ONE_PER_CALL;
+    unsigned i, got, issued;
+    int rc = gnt_init();
+
+    memset(rep, 0, sizeof(*rep));
+    if (rc)
+        return rc;
+    if (n == 0 || n > GNT_BATCH_MAX)
+        return -XEN_EINVAL;
+    for (got = 0; got < n; got++) {
+        uint64_t pfn;
+        rc = scratch_frames_get(1, 1, &pfn);
+        if (rc)
+            goto put_frames;
+        /* The pool's promise, re-checked where it matters most. */
+        if (pa_state(&heap, pfn) != PA_SCRATCH) {
+            rc = -XEN_EFAULT;
+            goto put_frames;
+        }
+        batch_addrs[got] = PFN_PHYS(pfn);
+        batch_refs[got] = refs[got];
+    }
+    rc = gnttab_build_map(map_ops, n, dom, batch_refs, batch_addrs,
+                          flags & GNT_MAP_READONLY);
+    if (rc)
+        goto put_frames;
+
+    long hrc = issue(GNTTABOP_map_grant_ref, map_ops, sizeof(map_ops[0]), n, one, &issued);
+    rc = gnttab_report_map(map_ops, n, hrc, rep);
+    for (i = 0; i < n; i++) {
+        m[i].status = map_ops[i].status;
+        m[i].handle = map_ops[i].handle;
+        m[i].pfn = map_ops[i].status == GNTST_okay ? PFN_DOWN(map_ops[i].host_addr) : 0;
+    }
+    if (rc == 0) {
+        gnt_st.mapped += n;
+        return 0;
+    }
+
+    /*
+     * All or nothing: unmap what did map (not a retry: the failed ops are
+     * reported as they are). Frames of ops Xen answered with an error hold
+     * nothing and go back, as do those of ops never submitted (one per
+     * call stops at the first failure). An op Xen was given but left
+     * NOT_DONE (the call failed as a whole) may or may not hold a mapping:
+     * its frame stays out.
+     */
+    unsigned nu = gnttab_build_unmap_of_mapped(map_ops, n, unmap_ops);
+    gnt_st.mapped += nu;
+    if (nu) {
+        struct gnttab_report urep;
+        unmap_batch(nu, one, &urep);
+        for (i = 0; i < nu; i++)
+            if (unmap_ops[i].status == GNTST_okay)
+                gnt_st.undone++;
+            else
+                leak(PFN_DOWN(unmap_ops[i].host_addr), "undo unmap failed",
+                     unmap_ops[i].status);
+    }
+    for (i = 0; i < n; i++) {
+        int16_t st = map_ops[i].status;
+        m[i].pfn = 0;
+        if (st == GNTST_okay)
+            continue;                   /* dealt with by the undo */
+        if (st != GNTTAB_ST_NOT_DONE || i >= issued)
+            scratch_frames_put(PFN_DOWN(batch_addrs[i]), 1);
+        else
+            leak(PFN_DOWN(batch_addrs[i]), "map call failed before its status", st);
+    }
+    return rc;
+
+put_frames:
+    for (i = 0; i < got; i++)
+        scratch_frames_put(PFN_DOWN(batch_addrs[i]), 1);
+    return rc;
+}
+
+int gnt_unmap(struct gnt_map *m, unsigned n, unsigned flags,
+              struct gnttab_report *rep)
+{
+    int rc = gnt_init();
+
+    memset(rep, 0, sizeof(*rep));
+    if (rc)
+        return rc;
+    if (n == 0 || n > GNT_BATCH_MAX)
+        return -XEN_EINVAL;
+    for (unsigned i = 0; i < n; i++) {
+        if (!m[i].pfn || pa_state(&heap, m[i].pfn) != PA_SCRATCH)
+            return -XEN_EINVAL;         /* not a mapping of ours */
+        batch_addrs[i] = PFN_PHYS(m[i].pfn);
+        batch_handles[i] = m[i].handle;
+    }
+    rc = gnttab_build_unmap(unmap_ops, n, batch_addrs, batch_handles);
+    if (rc)
+        return rc;
+    rc = unmap_batch(n, flags & GNT_ONE_PER_CALL, rep);
+    for (unsigned i = 0; i < n; i++) {
+        int16_t st = unmap_ops[i].status;
+        m[i].status = st;
+        if (st == GNTST_okay)
+            m[i].pfn = 0;
+        else if (st != GNTTAB_ST_NOT_DONE)
+            leak(m[i].pfn, "unmap failed", st);
+        /* NOT_DONE: never reached; still mapped, the caller may unmap again. */
+    }
+    return rc;
+}
+
+int gnt_copy(struct gnttab_copy *ops, unsigned n, struct gnttab_report *rep)
+{
+    int rc = gnt_init();
+
+    memset(rep, 0, sizeof(*rep));
+    if (rc)
+        return rc;
+    long hrc = gnttab_op(GNTTABOP_copy, ops, n);
+    rc = gnttab_report_copy(ops, n, hrc, rep);
+    gnt_st.copied += rep->ok;
+    return rc;
+}
+
+/* ---- the self-map's casualty ---------------------------------------------- */
+
+/*
+ * Measured on this Xen: mapping our own grant (dom = our id) makes Xen
+ * move the granted page: the new grant mapping aliases it, and Xen drops
+ * the page's old gfn from our p2m (p2m code that removes an existing
+ * mapping of a page before adding it elsewhere). The gfn reads all ones
+ * from then on, also after the unmap, and XENMEM_current_reservation still
+ * counts the page: it belongs to us at no frame number, so only a domain
+ * destroy frees it.
+ *
+ * For the P2M account that page now is what docs/p2m.md calls the offset
+ * (pages Xen counts outside our frame table). So: the frame leaves the
+ * table's account (INUSE -> RELEASED, backed - 1) and the page joins the
+ * offset (+1): backed + offset is unchanged and still equals the
+ * reservation. Then p2m_populate backs the frame afresh (+1 on both sides)
+ * and hands it to the heap as FREE.
+ */
+int gnt_selfmap_restore(uint64_t gfn)
+{
+    struct p2m_result res;
+    int rc;
+
+    if (!p2m_ready || !p2m.synced)
+        return -XEN_ENODEV;
+    if (pa_state(&heap, gfn) != PA_INUSE)
+        return -XEN_EINVAL;
+    if (pa_release(&heap, gfn, 1))
+        return -XEN_EBUSY;
+    p2m.backed--;
+    p2m.offset++;
+    rc = p2m_check(&p2m, &res);
+    if (rc) {
+        p2m_print_result("gnttab self-map restore (before populate)", rc, &res);
+        return rc;
+    }
+    rc = p2m_populate(&p2m, gfn, 1, &res);
+    if (rc)
+        p2m_print_result("gnttab self-map restore", rc, &res);
+    return rc;
+}
