@@ -17,6 +17,7 @@
 #include <pvhk/time.h>
 #include <pvhk/trap.h>
 #include <pvhk/xen.h>
+#include <pvhk/xenbus.h>
 #include <xen/xen.h>
 #include <xen/arch-x86/hvm/start_info.h>
 
@@ -72,6 +73,7 @@ void kmain(uint32_t si_paddr, uint64_t entry_tsc)
     heap_init();
     if (on_xen())
         xen_services_init();
+    xen_domu_services_init();
 
     char sel[128] = "all";
     cmdline_find(boot_cmdline, "selftest", sel, sizeof(sel));
