@@ -215,6 +215,36 @@ static long issue(unsigned cmd, void *ops, size_t size, unsigned n,
     return 0;
 }
 
+/*
+ * Frames go back to the pool in runs: a batch's frames are usually one
+ * contiguous run (see gnt_map_refs), and one scratch_put per run instead
+ * of per frame is most of the glue's own cost in a batched unmap.
+ */
+struct frame_run {
+    uint64_t pfn, count;
+};
+
+static void run_flush(struct frame_run *r)
+{
+    /* A run of single-frame gets may straddle two adjacent regions, which
+     * one put refuses (changing nothing): then frame by frame. */
+    if (r->count && scratch_put(&scratch, r->pfn, r->count, NULL))
+        for (uint64_t i = 0; i < r->count; i++)
+            scratch_frames_put(r->pfn + i, 1);
+    r->count = 0;
+}
+
+static void run_add(struct frame_run *r, uint64_t pfn)
+{
+    if (r->count && r->pfn + r->count == pfn) {
+        r->count++;
+        return;
+    }
+    run_flush(r);
+    r->pfn = pfn;
+    r->count = 1;
+}
+
 /* Frames whose mapping state we cannot know stay out of the pool. */
 static void leak(uint64_t pfn, const char *why, int16_t st)
 {
@@ -233,13 +263,15 @@ static int unmap_batch(unsigned n, bool one_per_call, struct gnttab_report *rep)
     long hrc = issue(GNTTABOP_unmap_grant_ref, unmap_ops, sizeof(unmap_ops[0]), n,
                      one_per_call, &issued);
     int rc = gnttab_report_unmap(unmap_ops, n, hrc, rep);
+    struct frame_run run = { 0, 0 };
 
     for (unsigned i = 0; i < n; i++) {
         if (unmap_ops[i].status == GNTST_okay) {
             gnt_st.unmapped++;
-            scratch_frames_put(PFN_DOWN(unmap_ops[i].host_addr), 1);
+            run_add(&run, PFN_DOWN(unmap_ops[i].host_addr));
         }
     }
+    run_flush(&run);
     return rc;
 }
 
@@ -247,7 +279,9 @@ int gnt_map_refs(domid_t dom, const grant_ref_t *refs, unsigned n,
                  unsigned flags, struct gnt_map *m, struct gnttab_report *rep)
 {
     bool one = flags & GNT_ONE_PER_CALL;
-    unsigned i, got, issued;
+    struct frame_run run = { 0, 0 };
+    unsigned i, got = 0, issued;
+    uint64_t base;
     int rc = gnt_init();
 
     memset(rep, 0, sizeof(*rep));
@@ -255,18 +289,25 @@ int gnt_map_refs(domid_t dom, const grant_ref_t *refs, unsigned n,
         return rc;
     if (n == 0 || n > GNT_BATCH_MAX)
         return -XEN_EINVAL;
-    for (got = 0; got < n; got++) {
+    /* One contiguous run if the pool has one, else frame by frame. */
+    if (scratch_frames_get(n, 1, &base) == 0) {
+        for (got = 0; got < n; got++)
+            batch_addrs[got] = PFN_PHYS(base + got);
+    }
+    for (; got < n; got++) {
         uint64_t pfn;
         rc = scratch_frames_get(1, 1, &pfn);
         if (rc)
             goto put_frames;
+        batch_addrs[got] = PFN_PHYS(pfn);
+    }
+    for (i = 0; i < n; i++) {
         /* The pool's promise, re-checked where it matters most. */
-        if (pa_state(&heap, pfn) != PA_SCRATCH) {
+        if (pa_state(&heap, PFN_DOWN(batch_addrs[i])) != PA_SCRATCH) {
             rc = -XEN_EFAULT;
             goto put_frames;
         }
-        batch_addrs[got] = PFN_PHYS(pfn);
-        batch_refs[got] = refs[got];
+        batch_refs[i] = refs[i];
     }
     rc = gnttab_build_map(map_ops, n, dom, batch_refs, batch_addrs,
                           flags & GNT_MAP_READONLY);
@@ -311,15 +352,17 @@ int gnt_map_refs(domid_t dom, const grant_ref_t *refs, unsigned n,
         if (st == GNTST_okay)
             continue;                   /* dealt with by the undo */
         if (st != GNTTAB_ST_NOT_DONE || i >= issued)
-            scratch_frames_put(PFN_DOWN(batch_addrs[i]), 1);
+            run_add(&run, PFN_DOWN(batch_addrs[i]));
         else
             leak(PFN_DOWN(batch_addrs[i]), "map call failed before its status", st);
     }
+    run_flush(&run);
     return rc;
 
 put_frames:
     for (i = 0; i < got; i++)
-        scratch_frames_put(PFN_DOWN(batch_addrs[i]), 1);
+        run_add(&run, PFN_DOWN(batch_addrs[i]));
+    run_flush(&run);
     return rc;
 }
 
@@ -346,10 +389,15 @@ int gnt_unmap(struct gnt_map *m, unsigned n, unsigned flags,
     for (unsigned i = 0; i < n; i++) {
         int16_t st = unmap_ops[i].status;
         m[i].status = st;
-        if (st == GNTST_okay)
+        if (st == GNTST_okay) {
             m[i].pfn = 0;
-        else if (st != GNTTAB_ST_NOT_DONE)
-            leak(m[i].pfn, "unmap failed", st);
+        } else if (st != GNTTAB_ST_NOT_DONE) {
+            /* The frame stays SCRATCH and in m[i] until an unmap of it
+             * succeeds; if none ever does, it is lost to the pool. */
+            gnt_st.unmap_failed++;
+            printk("pvhk: gnttab: unmap at pfn 0x%llx (handle %u): %s; frame kept out of the pool\n",
+                   (unsigned long long)m[i].pfn, m[i].handle, gnttab_status_name(st));
+        }
         /* NOT_DONE: never reached; still mapped, the caller may unmap again. */
     }
     return rc;

@@ -67,8 +67,9 @@ int gnt_map_refs(domid_t dom, const grant_ref_t *refs, unsigned n,
 
 /*
  * Unmap m[0..n), batched. A frame goes back to the pool only when its
- * unmap reported GNTST_okay; one whose unmap failed keeps its state
- * (SCRATCH, pfn set) and stays out of the pool for good: a leaked frame
+ * unmap reported GNTST_okay (then m[i].pfn = 0); one whose unmap failed
+ * keeps its state (SCRATCH, m[i].pfn set, m[i].status the failure) and
+ * stays out of the pool unless a later unmap of it succeeds: a lost frame
  * costs a page, a second mapping at that frame crashed dom0.
  */
 int gnt_unmap(struct gnt_map *m, unsigned n, unsigned flags,
@@ -90,7 +91,8 @@ struct gnt_stats {
     uint64_t hypercalls;                /* grant_table_op + add_to_physmap */
     uint64_t mapped, unmapped, copied;  /* ops that reported okay */
     uint64_t undone;                    /* maps unmapped after a failed batch */
-    uint64_t leaked;                    /* scratch frames kept out for good */
+    uint64_t unmap_failed;              /* unmaps Xen refused (frame kept) */
+    uint64_t leaked;                    /* frames the glue gave up on */
 };
 extern struct gnt_stats gnt_st;
 

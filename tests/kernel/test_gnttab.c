@@ -88,6 +88,13 @@ static bool all_ones(const void *va)
     return true;
 }
 
+/* Free scratch frames, plus the table frames taken from the pool (for
+ * good: a grant-table frame is never unmapped) since we started. */
+static uint64_t pool_level(void)
+{
+    return scratch_available(&scratch) + gnt_book.nr_frames;
+}
+
 static void *va_of(uint64_t pfn) { return (void *)(uintptr_t)PFN_PHYS(pfn); }
 
 /* A frame v1 can grant (gfn below 2^32), filled with its tag. */
@@ -212,7 +219,7 @@ KTEST(gnttab, self_map_rw_with_sacrificial_frame)
 
     REQUIRE_GNT(t);
     REQUIRE_DOM0(t);
-    uint64_t avail = scratch_available(&scratch);
+    uint64_t avail = pool_level();
     void *f = sacrificial_frame(1);
     KT_ASSERT(t, f != NULL);
     uint64_t gfn = PFN_DOWN((uintptr_t)f);
@@ -222,7 +229,7 @@ KTEST(gnttab, self_map_rw_with_sacrificial_frame)
     KT_ASSERT(t, gnt_map_refs(SELF, &ref, 1, 0, &m, &rep) == 0);
     KT_EXPECT(t, rep.ok == 1 && m.status == GNTST_okay);
     KT_EXPECT(t, pa_state(&heap, m.pfn) == PA_SCRATCH);
-    KT_EXPECT(t, scratch_available(&scratch) == avail - 1);
+    KT_EXPECT(t, pool_level() == avail - 1);
     /* The mapping shows the granted data, and writes reach the page. */
     KT_EXPECT(t, holds(va_of(m.pfn), 1));
     fill(va_of(m.pfn), 2);
@@ -237,9 +244,21 @@ KTEST(gnttab, self_map_rw_with_sacrificial_frame)
     long resv1 = xen_current_reservation();
     KT_EXPECT(t, resv1 == resv0);
 
+    /* An unmap Xen refuses keeps the frame out of the pool, named. */
+    grant_handle_t h = m.handle;
+    m.handle = 0xffffffu;
+    KT_EXPECT(t, gnt_unmap(&m, 1, 0, &rep) == -XEN_EBADF);
+    KT_EXPECT(t, m.status == GNTST_bad_handle && m.pfn != 0);
+    KT_EXPECT(t, pa_state(&heap, m.pfn) == PA_SCRATCH);
+    KT_EXPECT(t, pool_level() == avail - 1);
+    KT_EXPECT(t, holds(va_of(m.pfn), 2));               /* still mapped */
+    m.handle = h;
+    uint64_t at = m.pfn;
     KT_ASSERT(t, gnt_unmap(&m, 1, 0, &rep) == 0);
     KT_EXPECT(t, m.pfn == 0 && rep.ok == 1);
-    KT_EXPECT(t, scratch_available(&scratch) == avail);
+    KT_EXPECT(t, pa_state(&heap, at) == PA_RELEASED);    /* back in the pool */
+    KT_EXPECT(t, all_ones(va_of(at)));                  /* nothing there now */
+    KT_EXPECT(t, pool_level() == avail);
     KT_EXPECT(t, all_ones(f));                       /* still gone */
     KT_EXPECT(t, gnt_end(ref) == 0);
     KT_EXPECT(t, xen_current_reservation() == resv0);
@@ -265,7 +284,7 @@ KTEST(gnttab, readonly_map_is_readonly)
 
     REQUIRE_GNT(t);
     REQUIRE_DOM0(t);
-    uint64_t avail = scratch_available(&scratch);
+    uint64_t avail = pool_level();
     void *f = sacrificial_frame(3);
     KT_ASSERT(t, f != NULL);
     uint64_t gfn = PFN_DOWN((uintptr_t)f);
@@ -274,7 +293,7 @@ KTEST(gnttab, readonly_map_is_readonly)
     /* A writable map of a read-only grant is refused, and named. */
     KT_EXPECT(t, gnt_map_refs(SELF, &ref, 1, 0, &m, &rep) == -XEN_EIO);
     KT_EXPECT(t, m.status == GNTST_general_error && rep.count[1] == 1);
-    KT_EXPECT(t, scratch_available(&scratch) == avail);
+    KT_EXPECT(t, pool_level() == avail);
 
     KT_ASSERT(t, gnt_map_refs(SELF, &ref, 1, GNT_MAP_READONLY, &m, &rep) == 0);
     KT_EXPECT(t, holds(va_of(m.pfn), 3));
@@ -295,7 +314,7 @@ KTEST(gnttab, readonly_map_is_readonly)
     KT_EXPECT(t, holds(va_of(m.pfn), 3));               /* the write did not land */
     KT_ASSERT(t, gnt_unmap(&m, 1, 0, &rep) == 0);
     KT_EXPECT(t, gnt_end(ref) == 0);
-    KT_EXPECT(t, scratch_available(&scratch) == avail);
+    KT_EXPECT(t, pool_level() == avail);
     KT_EXPECT(t, gnt_selfmap_restore(gfn) == 0);
     KT_EXPECT(t, account_matches(t));
 }
@@ -351,7 +370,7 @@ KTEST(gnttab, batch_map_unmap_and_partial_undo)
 
     REQUIRE_GNT(t);
     REQUIRE_DOM0(t);
-    uint64_t avail = scratch_available(&scratch);
+    uint64_t avail = pool_level();
     KT_ASSERT(t, grant_frames(f, refs, n, false, 10) == 0);
 
     uint64_t h0 = gnt_st.hypercalls;
@@ -362,7 +381,7 @@ KTEST(gnttab, batch_map_unmap_and_partial_undo)
     KT_ASSERT(t, rc == 0);
     KT_EXPECT(t, gnt_st.hypercalls - h0 == 1);
     KT_EXPECT(t, rep.ok == n && rep.failed == 0 && rep.not_done == 0);
-    KT_EXPECT(t, scratch_available(&scratch) == avail - n);
+    KT_EXPECT(t, pool_level() == avail - n);
     unsigned good = 0;
     for (unsigned i = 0; i < n; i++)
         good += pa_state(&heap, m[i].pfn) == PA_SCRATCH && holds(va_of(m[i].pfn), 10 + i);
@@ -373,7 +392,7 @@ KTEST(gnttab, batch_map_unmap_and_partial_undo)
     KT_ASSERT(t, gnt_unmap(m, n, 0, &rep) == 0);
     KT_EXPECT(t, gnt_st.hypercalls - h0 == 1);
     KT_EXPECT(t, rep.ok == n);
-    KT_EXPECT(t, scratch_available(&scratch) == avail);
+    KT_EXPECT(t, pool_level() == avail);
 
     /* The frame behind refs[0] has lost its page: mapping it again fails. */
     KT_EXPECT(t, gnt_map_refs(SELF, refs, 1, 0, m, &rep) != 0);
@@ -396,7 +415,7 @@ KTEST(gnttab, batch_map_unmap_and_partial_undo)
     KT_EXPECT(t, rep.ok == 2 && rep.failed == 1);
     KT_EXPECT(t, m[0].pfn == 0 && m[1].pfn == 0 && m[2].pfn == 0);
     KT_EXPECT(t, gnt_st.undone == undone + 2);
-    KT_EXPECT(t, scratch_available(&scratch) == avail);
+    KT_EXPECT(t, pool_level() == avail);
     KT_EXPECT(t, end_all(refs, 2) == 2);
     KT_EXPECT(t, restore_all(f, 2) == 2);
     KT_EXPECT(t, gnt_st.leaked == 0);
@@ -483,7 +502,7 @@ KTEST(gnttab, every_status_provoked_and_named)
 
     REQUIRE_GNT(t);
     REQUIRE_DOM0(t);
-    uint64_t avail = scratch_available(&scratch);
+    uint64_t avail = pool_level();
     uint8_t *a = alloc_pages(0, PA_ALLOC_LOW);
     KT_ASSERT(t, a != NULL);
     fill(a, 30);
@@ -565,8 +584,85 @@ KTEST(gnttab, every_status_provoked_and_named)
     KT_EXPECT(t, rep.not_done == 1 && strcmp(gnttab_status_name(mop.status), "GNTST_not_done") == 0);
 
     KT_EXPECT(t, scratch_frames_put(s, 1) == 0);
-    KT_EXPECT(t, scratch_available(&scratch) == avail);
+    KT_EXPECT(t, pool_level() == avail);
     KT_EXPECT(t, gnt_st.leaked == 0);
     KT_EXPECT(t, account_matches(t));
     free_pages(a, 0);
+}
+
+/* ---- make bench ------------------------------------------------------- */
+
+struct bench_run {
+    uint64_t map_ns, unmap_ns, map_calls, unmap_calls;
+};
+
+/*
+ * Map and unmap BENCH_N self-grants once, in the given mode. Each self-map
+ * empties its frame, so every run grants fresh sacrificial frames and
+ * restores them afterwards (not timed).
+ */
+#define BENCH_N GNT_BATCH_MAX
+
+static int bench_once(unsigned flags, struct bench_run *br)
+{
+    static grant_ref_t refs[BENCH_N];
+    static struct gnt_map m[BENCH_N];
+    static void *f[BENCH_N];
+    struct gnttab_report rep;
+    int rc = grant_frames(f, refs, BENCH_N, false, 1000);
+
+    if (rc == 0) {
+        uint64_t h0 = gnt_st.hypercalls, t0 = now_ns();
+        rc = gnt_map_refs(SELF, refs, BENCH_N, flags, m, &rep);
+        uint64_t t1 = now_ns(), h1 = gnt_st.hypercalls;
+        if (rc == 0)
+            rc = gnt_unmap(m, BENCH_N, flags, &rep);
+        uint64_t t2 = now_ns();
+        br->map_ns = t1 - t0;
+        br->unmap_ns = t2 - t1;
+        br->map_calls = h1 - h0;
+        br->unmap_calls = gnt_st.hypercalls - h1;
+    }
+    for (unsigned i = 0; i < BENCH_N && f[i]; i++) {
+        gnt_end(refs[i]);
+        gnt_selfmap_restore(PFN_DOWN((uintptr_t)f[i]));
+    }
+    return rc;
+}
+
+static uint64_t per_s(uint64_t n, uint64_t ns) { return n * 1000000000ull / (ns ? ns : 1); }
+
+KTEST(bench, gnttab_map_unmap_512)
+{
+    static const char *const names[] = { "one per hypercall", "batched" };
+    static const unsigned modes[] = { GNT_ONE_PER_CALL, 0 };
+    struct bench_run br[2];
+
+    REQUIRE_GNT(t);
+    REQUIRE_DOM0(t);
+    uint64_t avail = pool_level();
+    for (int i = 0; i < 2; i++) {
+        int rc = bench_once(modes[i], &br[i]);
+        if (rc)
+            ktest_note(t, "%s: %d", names[i], rc);
+        KT_ASSERT(t, rc == 0);
+        printk("    # bench gnttab %s: map %u in %llu us (%llu maps/s, %llu hypercalls), "
+               "unmap in %llu us (%llu unmaps/s, %llu hypercalls)\n", names[i], BENCH_N,
+               (unsigned long long)(br[i].map_ns / 1000),
+               (unsigned long long)per_s(BENCH_N, br[i].map_ns),
+               (unsigned long long)br[i].map_calls, (unsigned long long)(br[i].unmap_ns / 1000),
+               (unsigned long long)per_s(BENCH_N, br[i].unmap_ns),
+               (unsigned long long)br[i].unmap_calls);
+    }
+    /* Ratios with one decimal, in integers (no floating point here). */
+    uint64_t rm = br[0].map_ns * 10 / (br[1].map_ns ? br[1].map_ns : 1);
+    uint64_t ru = br[0].unmap_ns * 10 / (br[1].unmap_ns ? br[1].unmap_ns : 1);
+    printk("    # bench gnttab ratio batched vs one per hypercall: map %llu.%llux, "
+           "unmap %llu.%llux\n", (unsigned long long)(rm / 10), (unsigned long long)(rm % 10),
+           (unsigned long long)(ru / 10), (unsigned long long)(ru % 10));
+    KT_EXPECT(t, br[0].map_calls == BENCH_N && br[1].map_calls == 1);
+    KT_EXPECT(t, br[0].unmap_calls == BENCH_N && br[1].unmap_calls == 1);
+    KT_EXPECT(t, pool_level() == avail);
+    KT_EXPECT(t, gnt_st.leaked == 0);
+    KT_EXPECT(t, account_matches(t));
 }
