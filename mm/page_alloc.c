@@ -648,20 +648,40 @@ uint64_t pa_init_all(struct page_alloc *pa)
 
 /* ---- alloc and free: the hot paths -------------------------------------------------- */
 
+/* Unlink and return the first block of the non-empty list (z, k). */
+static inline __attribute__((always_inline))
+uint32_t list_pop(struct page_alloc *pa, unsigned z, unsigned k)
+{
+    struct pa_frame *t = pa->table;
+    uint32_t idx = pa->head[z][k], nxt = t[idx].next;
+
+    pa->head[z][k] = nxt;
+    if (nxt != PA_NIL)
+        t[nxt].prev = PA_NIL;
+    else
+        pa->avail[z] &= ~BIT(k);
+    return idx;
+}
+
+/* The block at table index idx becomes INUSE of `order`: its frame. */
+static inline __attribute__((always_inline))
+pfn_t hand_out(struct page_alloc *pa, unsigned z, uint32_t idx, unsigned order)
+{
+    struct pa_frame *e = &pa->table[idx];
+
+    e->info = PA_INFO(PA_INUSE, order);
+    pa->nr_free[z] -= 1ULL << order;
+    pa->count[PA_INUSE] += 1ULL << order;
+    return idx + pa->range[e->rid].delta;
+}
+
 /* Take the first block of list (z, j) and split it down to `order`. */
 static __attribute__((noinline))
 pfn_t take_block(struct page_alloc *pa, unsigned z, unsigned j, unsigned order)
 {
-    struct pa_frame *t = pa->table, *e;
-    uint32_t idx = pa->head[z][j], nxt;
+    uint32_t idx = list_pop(pa, z, j);
+    struct pa_frame *e = &pa->table[idx];
 
-    e = &t[idx];
-    nxt = e->next;
-    pa->head[z][j] = nxt;
-    if (nxt != PA_NIL)
-        t[nxt].prev = PA_NIL;
-    else
-        pa->avail[z] &= ~BIT(j);
     /* Split: the upper halves go back on the lists, we keep the bottom. */
     while (j > order) {
         j--;
@@ -669,10 +689,7 @@ pfn_t take_block(struct page_alloc *pa, unsigned z, unsigned j, unsigned order)
         e[1U << j].rid = e->rid;
         list_push(pa, z, j, idx + (1U << j));
     }
-    e->info = PA_INFO(PA_INUSE, order);
-    pa->nr_free[z] -= 1ULL << order;
-    pa->count[PA_INUSE] += 1ULL << order;
-    return idx + pa->range[e->rid].delta;
+    return hand_out(pa, z, idx, order);
 }
 
 /* No block in the preferred zone: the other zone, then lazy init. */
@@ -697,8 +714,7 @@ pfn_t alloc_slow(struct page_alloc *pa, unsigned order, unsigned flags)
 pfn_t pa_alloc(struct page_alloc *pa, unsigned order, unsigned flags)
 {
     unsigned z = (flags & PA_ALLOC_LOW) ? PA_ZONE_LOW : PA_ZONE_HIGH;
-    struct pa_frame *t = pa->table, *e;
-    uint32_t bits, idx, nxt;
+    uint32_t bits;
 
     if (unlikely(order > PA_MAX_ORDER))
         return PA_NO_FRAME;
@@ -707,19 +723,8 @@ pfn_t pa_alloc(struct page_alloc *pa, unsigned order, unsigned flags)
         return alloc_slow(pa, order, flags);
     if (!(bits & 1))        /* only larger blocks: split one */
         return take_block(pa, z, order + (unsigned)__builtin_ctz(bits), order);
-    /* An exact fit: pop it (take_block without the split loop). */
-    idx = pa->head[z][order];
-    e = &t[idx];
-    nxt = e->next;
-    pa->head[z][order] = nxt;
-    if (nxt != PA_NIL)
-        t[nxt].prev = PA_NIL;
-    else
-        pa->avail[z] &= ~BIT(order);
-    e->info = PA_INFO(PA_INUSE, order);
-    pa->nr_free[z] -= 1ULL << order;
-    pa->count[PA_INUSE] += 1ULL << order;
-    return idx + pa->range[e->rid].delta;
+    /* An exact fit: take_block without the split loop, inlined. */
+    return hand_out(pa, z, list_pop(pa, z, order), order);
 }
 
 /* Free an INUSE block that holds offlining frames: they become OFFLINED. */
