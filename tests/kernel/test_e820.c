@@ -1,9 +1,11 @@
 /* Self-tests: the map the kernel parsed at boot. */
 #include <pvhk/boot.h>
+#include <pvhk/heap.h>
 #include <pvhk/mm.h>
 #include <pvhk/platform.h>
 #include <pvhk/printk.h>
 #include <pvhk/selftest.h>
+#include <pvhk/string.h>
 
 KTEST(e820, sanitised_map_invariants)
 {
@@ -57,10 +59,22 @@ KTEST(e820, ram_and_unusable_on_dom0)
     KT_EXPECT(t, tot.pages[E820_UNUSABLE] > 0);
 }
 
-KTEST(e820, kernel_image_in_ram)
+KTEST(e820, kernel_image_in_reserved_ram)
 {
     uint64_t s = (uint64_t)(uintptr_t)__image_start, e = (uint64_t)(uintptr_t)__image_end;
 
     for (uint64_t p = s; p < e; p += PAGE_SIZE)
         KT_ASSERT(t, e820_type_at(&e820, p) == E820_RAM);
+    /* ...and the early allocator has it reserved, under its label. */
+    KT_EXPECT(t, memblock_is_reserved(&memblock, s, e - s));
+    KT_EXPECT(t, !memblock_is_free(&memblock, s, PAGE_SIZE));
+    bool labelled = false;
+    for (uint32_t i = 0; i < memblock.nr_reserved; i++) {
+        const struct memblock_region *r = memblock_reserved_region(&memblock, i);
+        if (r && !strcmp(r->label, "kernel image") && r->base <= s && r->base + r->size >= e)
+            labelled = true;
+    }
+    KT_EXPECT(t, labelled);
+    /* Page 0 is never handed out either. */
+    KT_EXPECT(t, !memblock_is_free(&memblock, 0, PAGE_SIZE));
 }

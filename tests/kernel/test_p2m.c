@@ -75,6 +75,29 @@ KTEST(p2m, scratch_frames_are_unusable)
     ktest_note(t, "pool: %llu frames from %s", (unsigned long long)before, scratch_source);
 }
 
+/* Every region the pool serves lies wholly in one UNUSABLE entry of the
+ * map (dom0), or in RAM the kernel released for the purpose (domU). */
+KTEST(p2m, scratch_regions_only_unusable_or_released_ram)
+{
+    NEED_P2M(t);
+    KT_ASSERT(t, extra_mem.nr_regions > 0);
+    for (unsigned i = 0; i < extra_mem.nr_regions; i++) {
+        const struct extra_mem_region *r = &extra_mem.region[i];
+        uint64_t a = PFN_PHYS(r->start_pfn), z = PFN_PHYS(r->start_pfn + r->nr_pfns) - 1;
+        bool inside = false;
+
+        for (uint32_t j = 0; j < e820.nr; j++) {
+            const struct e820_entry *e = &e820.entries[j];
+            if (e->addr <= a && z <= e820_last(e))
+                inside = e->type == (r->origin == EXTRA_MEM_UNUSABLE ? E820_UNUSABLE : E820_RAM);
+        }
+        KT_EXPECT(t, inside);
+        if (r->origin == EXTRA_MEM_RELEASED_RAM)
+            for (uint64_t f = r->start_pfn; f < r->start_pfn + r->nr_pfns; f++)
+                KT_EXPECT(t, pa_state(&heap, f) == PA_RELEASED || pa_state(&heap, f) == PA_SCRATCH);
+    }
+}
+
 KTEST(p2m, scratch_refuses_bad_returns)
 {
     uint64_t pfn;
