@@ -58,8 +58,15 @@ fi
 say() { echo "domu-rig: $*" >&2; }
 
 # ---- scenarios -----------------------------------------------------------
-# name (= configs/NAME.cfg = xl domain name), how xl starts it, per-guest
+# name (= configs/NAME.cfg = xl domain name), how dom0 runs it, per-guest
 # limit in seconds, what must be seen, and whether `run` shows it too.
+# How: plain (xl create), console (xl create -c), or a control mode for a
+# guest that waits for the toolstack after its tests (xenbus.wait=...):
+#   balloon:M1,M2   xl mem-set to M1 MiB, then M2 ..., then xl shutdown;
+#                   `xl list` must move by the same steps, and pvhk must
+#                   log reaching each target
+#   shutdown        xl shutdown: pvhk acknowledges, xl sees a poweroff
+#   reboot          xl reboot: the same, xl sees a reboot
 #   pass            KTAP checker passes (verdict PASS, no failing test)
 #   fail:TEST       the checker fails the guest and names TEST
 #   crash:TEXT      the checker reports a panic or exception mentioning TEXT
@@ -69,6 +76,10 @@ SCENARIOS=(
     "pvhk-mem256        plain    $GUEST_TIMEOUT pass                    run"
     "pvhk-console       console  $GUEST_TIMEOUT pass                    run"
     "pvhk-pod           plain    $GUEST_TIMEOUT pass                    run"
+    "pvhk-balloon       balloon:20,32 $GUEST_TIMEOUT pass               run"
+    "pvhk-pod-balloon   balloon:64 $GUEST_TIMEOUT pass                  run"
+    "pvhk-shutdown      shutdown $GUEST_TIMEOUT pass                    run"
+    "pvhk-reboot        reboot   $GUEST_TIMEOUT pass                    test"
     "pvhk-selftest-fail plain    $GUEST_TIMEOUT fail:deliberate_failure test"
     "pvhk-panic         plain    $GUEST_TIMEOUT crash:deliberate.panic  test"
     "pvhk-fault         plain    $GUEST_TIMEOUT crash:exception         test"
@@ -243,6 +254,49 @@ shutdown_reason() { # SECTION
     esac
 }
 
+# What `xl create -c` printed must be what pvhk wrote to port 0xE9, from
+# the line where its PV console came up (earlier lines go to 0xE9 only).
+# Compared as one string: Xen splits long 0xE9 lines at its buffer size.
+console_matches_serial() { # SECTION DOMID
+    local from='pvhk: pv console: ring at' serial console
+    serial=$(guest_lines "$1" "$2" | sed 's/^\[[ 0-9.]*\] //' | sed -n "/$from/,\$p" | tr -d '\n')
+    console=$(sed -n 's/^RIG: console //p' "$1" | sed -n "/$from/,\$p" | tr -d '\n')
+    [ -n "$console" ] || { echo "the PV console shows nothing from \"$from\" on"; return 1; }
+    [ "$serial" = "$console" ] && return 0
+    echo "xl console differs from the serial log (${#console} vs ${#serial} bytes)"
+    return 1
+}
+
+# The control modes' own checks; prints why a scenario failed, or nothing.
+check_control() { # SECTION NAME HOW DOMID REASON
+    local want=poweroff cmd mem0 boot m line
+    case "$3" in balloon:*|shutdown) ;; reboot) want=reboot ;; *) return 0 ;; esac
+    if grep -q "^RIG: CONTROL $2:" "$1"; then
+        echo "the guest never reached its control phase (xenbus.wait)"; return
+    fi
+    cmd=$( [ "$want" = reboot ] && echo reboot || echo poweroff )
+    if ! guest_lines "$1" "$4" | grep -q "pvhk: shutdown: \"$cmd\" requested"; then
+        echo "pvhk did not log the \"$cmd\" request"; return
+    fi
+    [ "$5" = "$want" ] || { echo "xl saw shutdown reason $5, not $want"; return; }
+    case "$3" in balloon:*) ;; *) return 0 ;; esac
+    # xl list before any mem-set: M0 MiB for the config's `memory`; after
+    # mem-set M it must show M0 + (M - memory) (pvhk keeps its scratch
+    # pool's RAM unbacked, so M0 is a little below `memory`).
+    boot=$(sed -n 's/^memory *= *\([0-9]*\).*/\1/p' "$CFGDIR/$2.cfg")
+    mem0=$(sed -n "s/^RIG: XL-LIST $2 target=boot mem=\([0-9]*\)$/\1/p" "$1")
+    [ -n "$mem0" ] && [ -n "$boot" ] || { echo "no xl list reading before mem-set"; return; }
+    for m in $(echo "${3#balloon:}" | tr , ' '); do
+        line=$(grep "^RIG: XL-LIST $2 target=$m " "$1")
+        echo "$line" | grep -q " rc=0$" || { echo "xl mem-set ${m}m failed"; return; }
+        [ "$(echo "$line" | sed -n 's/.* mem=\([0-9]*\) .*/\1/p')" = $((mem0 + m - boot)) ] ||
+            { echo "after mem-set ${m}m xl list shows $(echo "$line" | sed 's/.* mem=//') MiB, want $((mem0 + m - boot))"; return; }
+        line=$(grep "^RIG: BALLOON $2 " "$1" | grep "target $((m * 1024)) KiB" | tail -n 1)
+        echo "$line" | grep -q "reached" && ! echo "$line" | grep -q FAILED ||
+            { echo "pvhk did not reach the ${m} MiB target: ${line#RIG: BALLOON $2 }"; return; }
+    done
+}
+
 if grep -q '^RIG: SETUP-FAILED' "$CLEAN"; then
     say "dom0 setup failed: $(grep '^RIG: SETUP-FAILED' "$CLEAN" | head -n1)"
 fi
@@ -289,6 +343,8 @@ for s in "${selected[@]}"; do
         pass)
             if [ -n "$bad" ]; then why=$bad
             elif [ $timed_out = 1 ]; then why="passed but never shut down (destroyed after ${limit}s)"
+            elif why=$(check_control "$section" "$name" "$how" "$domid" "$reason"); [ -n "$why" ]; then
+                :
             elif [ "$how" = console ]; then
                 # xl create -c must come back by itself once the guest is
                 # gone, and whatever reached the PV console must be whole.
@@ -296,9 +352,10 @@ for s in "${selected[@]}"; do
                     why="xl create -c stayed attached after the guest died"
                 elif ! grep -q "^RIG: END $name rc=0 " "$section"; then
                     why="xl create -c failed: $(grep "^RIG: END" "$section")"
-                elif grep -q '^RIG: console .*pvhk:' "$section" &&
-                     ! grep -q '^RIG: console .*pvhk: verdict: PASS' "$section"; then
-                    why="the PV console shows pvhk output but not its PASS verdict"
+                elif ! grep -q '^RIG: console .*pvhk: verdict: PASS' "$section"; then
+                    why="the PV console (xl create -c) does not show the PASS verdict"
+                elif ! why=$(console_matches_serial "$section" "$domid"); then
+                    :
                 fi
             fi ;;
         fail:*)
