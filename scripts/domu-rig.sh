@@ -283,6 +283,9 @@ check_control() { # SECTION NAME HOW DOMID REASON
     # xl list before any mem-set: M0 MiB for the config's `memory`; after
     # mem-set M it must show M0 + (M - memory) (pvhk keeps its scratch
     # pool's RAM unbacked, so M0 is a little below `memory`).
+    local pool kib pages
+    pool=$(guest_lines "$1" "$4" | sed -n 's/.*pvhk: balloon: following memory\/target (\([0-9]*\) pages.*/\1/p')
+    [ -n "$pool" ] || { echo "the balloon never started"; return; }
     boot=$(sed -n 's/^memory *= *\([0-9]*\).*/\1/p' "$CFGDIR/$2.cfg")
     mem0=$(sed -n "s/^RIG: XL-LIST $2 target=boot mem=\([0-9]*\)$/\1/p" "$1")
     [ -n "$mem0" ] && [ -n "$boot" ] || { echo "no xl list reading before mem-set"; return; }
@@ -294,6 +297,10 @@ check_control() { # SECTION NAME HOW DOMID REASON
         line=$(grep "^RIG: BALLOON $2 " "$1" | grep "target $((m * 1024)) KiB" | tail -n 1)
         echo "$line" | grep -q "reached" && ! echo "$line" | grep -q FAILED ||
             { echo "pvhk did not reach the ${m} MiB target: ${line#RIG: BALLOON $2 }"; return; }
+        # The target in pages, less the scratch pool's RAM, is what it keeps.
+        pages=$(echo "$line" | sed -n 's/.* reached \([0-9]*\) pages.*/\1/p')
+        [ "$pages" = $((m * 256 - pool)) ] ||
+            { echo "for ${m} MiB pvhk kept $pages pages, want $((m * 256 - pool))"; return; }
     done
 }
 
