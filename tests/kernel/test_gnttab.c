@@ -666,3 +666,218 @@ KTEST(bench, gnttab_map_unmap_512)
     KT_EXPECT(t, gnt_st.leaked == 0);
     KT_EXPECT(t, account_matches(t));
 }
+
+/* ---- two domUs (the rig's pvhk-gnt-pair scenario) ---------------------- */
+
+/*
+ * Two pvhk domUs: the granter (gnttab.granter=1) and the mapper
+ * (gnttab.peer=GRANTER-DOMID, which the rig passes on xl create's command
+ * line once it knows the granter's id). They meet in the granter's
+ * xenstore directory D = /local/domain/G/data/pvhk-gnt, which the granter
+ * opens to every domain (perms "b<G>"):
+ *
+ *   mapper:  D/mapper = its domid
+ *   granter: grants PAIR_RO read-only and PAIR_RW read-write frames and a
+ *            copy frame to it; D/refs = the refs, D/state = granted
+ *   mapper:  maps the ro refs in one batch, the rw refs in another, checks
+ *            the data, writes its own pattern through the rw maps;
+ *            D/mstate = mapped
+ *   granter: every ref busy (gnt_end -EBUSY); D/state = busy-checked
+ *   mapper:  unmaps both batches; copies: granter's ro ref -> a local
+ *            frame, a local frame -> granter's copy ref; D/mstate = unmapped
+ *   granter: sees the mapper's pattern in the rw frames and the copied
+ *            data in the copy frame; every gnt_end now succeeds;
+ *            D/state = done
+ */
+#define PAIR_RO         4
+#define PAIR_RW         4
+#define PAIR_N          (PAIR_RO + PAIR_RW + 1)     /* + the copy frame */
+#define PAIR_WAIT_NS    (30ull * 1000 * 1000 * 1000)
+#define PAIR_TAG        0x700u
+#define PAIR_MAPPER_TAG 0x7a0u
+
+#include <pvhk/cmdline.h>
+#include <pvhk/xenbus.h>
+#include <pvhk/xtime.h>
+
+static char pair_dir[64];
+
+static int pair_write(const char *key, const char *val)
+{
+    char path[96];
+    snprintf(path, sizeof(path), "%s/%s", pair_dir, key);
+    return xs_write_str(xenbus(), 0, path, val);
+}
+
+/* Poll D/key until it reads `want` (or anything, if want is NULL). */
+static int pair_wait(const char *key, const char *want, char *buf, size_t bufsz)
+{
+    char path[96];
+    uint64_t t0 = now_ns();
+    uint32_t len;
+
+    snprintf(path, sizeof(path), "%s/%s", pair_dir, key);
+    while (now_ns() - t0 < PAIR_WAIT_NS) {
+        int rc = xs_read(xenbus(), 0, path, buf, bufsz, &len);
+        if (rc == 0 && (!want || strcmp(buf, want) == 0))
+            return 0;
+        /* Not there yet, or not open to us yet (perms come after mkdir). */
+        if (rc && rc != -XEN_ENOENT && rc != -XEN_EACCES)
+            return rc;
+        xsleep_ns(20ull * 1000 * 1000);
+    }
+    return -XEN_ETIMEDOUT;
+}
+
+static bool pair_ready(struct ktest_ctx *t)
+{
+    if (platform != PLATFORM_XEN_DOMU) {
+        t->skip_reason = "a domU pair only";
+        return false;
+    }
+    if (!xenbus()) {
+        ktest_fail(t, __FILE__, __LINE__, "xenbus() != NULL");
+        return false;
+    }
+    return gnt_ready(t);
+}
+
+KTEST_OPTIN(gnttab, pair_granter, "gnttab.granter")
+{
+    static grant_ref_t refs[PAIR_N];
+    static void *f[PAIR_N];
+    char buf[128], list[128];
+    uint32_t peer;
+    int len = 0;
+
+    if (!pair_ready(t))
+        return;
+    uint32_t self = xenbus_info.domid;
+    snprintf(pair_dir, sizeof(pair_dir), "/local/domain/%u/data/pvhk-gnt", self);
+    KT_ASSERT(t, xs_mkdir(xenbus(), 0, pair_dir) == 0);
+    /* Owner: us; everyone else: read and write (the mapper answers here). */
+    char perm[16];
+    snprintf(perm, sizeof(perm), "b%u", self);
+    const char *strs[2] = { pair_dir, perm };
+    KT_ASSERT(t, xs_request(xenbus(), XS_SET_PERMS, 0, strs, 2, NULL, 0, NULL) == 0);
+    KT_ASSERT(t, pair_write("state", "waiting") == 0);
+
+    KT_ASSERT(t, pair_wait("mapper", NULL, buf, sizeof(buf)) == 0);
+    KT_ASSERT(t, xs_parse_u32(buf, strlen(buf), &peer) == 0 && peer != self);
+    ktest_note(t, "granter %u, mapper %u", self, peer);
+
+    for (unsigned i = 0; i < PAIR_N; i++) {
+        f[i] = alloc_pages(0, PA_ALLOC_LOW);
+        KT_ASSERT(t, f[i] != NULL);
+        if (i < PAIR_RO + PAIR_RW)
+            fill(f[i], PAIR_TAG + i);
+        else
+            memset(f[i], 0, PAGE_SIZE);
+        KT_ASSERT(t, gnt_grant((domid_t)peer, PFN_DOWN((uintptr_t)f[i]), i < PAIR_RO,
+                               &refs[i]) == 0);
+        len += snprintf(list + len, sizeof(list) - len, "%s%u", i ? " " : "", refs[i]);
+    }
+    KT_ASSERT(t, pair_write("refs", list) == 0);
+    KT_ASSERT(t, pair_write("state", "granted") == 0);
+
+    /* While the mapper holds its maps, nothing can be ended. */
+    KT_ASSERT(t, pair_wait("mstate", "mapped", buf, sizeof(buf)) == 0);
+    unsigned busy = 0;
+    for (unsigned i = 0; i < PAIR_RO + PAIR_RW; i++)
+        busy += gnt_end(refs[i]) == -XEN_EBUSY;
+    KT_EXPECT(t, busy == PAIR_RO + PAIR_RW);
+    KT_ASSERT(t, pair_write("state", "busy-checked") == 0);
+
+    KT_ASSERT(t, pair_wait("mstate", "unmapped", buf, sizeof(buf)) == 0);
+    unsigned ro_kept = 0, rw_written = 0;
+    for (unsigned i = 0; i < PAIR_RO; i++)
+        ro_kept += holds(f[i], PAIR_TAG + i);
+    for (unsigned i = PAIR_RO; i < PAIR_RO + PAIR_RW; i++)
+        rw_written += holds(f[i], PAIR_MAPPER_TAG + i);
+    KT_EXPECT(t, ro_kept == PAIR_RO);
+    KT_EXPECT(t, rw_written == PAIR_RW);
+    /* The mapper copied its frame 0's pattern into our copy frame. */
+    KT_EXPECT(t, holds(f[PAIR_N - 1], PAIR_MAPPER_TAG));
+    KT_EXPECT(t, end_all(refs, PAIR_N) == PAIR_N);
+    KT_EXPECT(t, pair_write("state", "done") == 0);
+    for (unsigned i = 0; i < PAIR_N; i++)
+        free_pages(f[i], 0);
+    KT_EXPECT(t, account_matches(t));
+}
+
+KTEST_OPTIN(gnttab, pair_mapper, "gnttab.mapper")
+{
+    static struct gnt_map m[PAIR_N];
+    grant_ref_t refs[PAIR_N];
+    struct gnttab_report rep;
+    char buf[128];
+
+    if (!pair_ready(t))
+        return;
+    uint64_t g = cmdline_u64(boot_cmdline, "gnttab.peer", ~0ull);
+    KT_ASSERT(t, g < DOMID_FIRST_RESERVED);
+    domid_t peer = (domid_t)g;
+    snprintf(pair_dir, sizeof(pair_dir), "/local/domain/%u/data/pvhk-gnt", peer);
+    uint64_t avail = pool_level();
+
+    /* The granter's directory may not be there (or open) yet. */
+    KT_ASSERT(t, pair_wait("state", "waiting", buf, sizeof(buf)) == 0);
+    snprintf(buf, sizeof(buf), "%u", xenbus_info.domid);
+    KT_ASSERT(t, pair_write("mapper", buf) == 0);
+    KT_ASSERT(t, pair_wait("state", "granted", buf, sizeof(buf)) == 0);
+    KT_ASSERT(t, pair_wait("refs", NULL, buf, sizeof(buf)) == 0);
+    unsigned n = 0;
+    for (char *p = buf; *p && n < PAIR_N; ) {
+        uint32_t v = 0;
+        while (*p >= '0' && *p <= '9')
+            v = v * 10 + (uint32_t)(*p++ - '0');
+        refs[n++] = v;
+        while (*p == ' ')
+            p++;
+    }
+    KT_ASSERT(t, n == PAIR_N);
+
+    /* Two batches, one call each: read-only, then read-write. */
+    uint64_t h0 = gnt_st.hypercalls;
+    KT_ASSERT(t, gnt_map_refs(peer, refs, PAIR_RO, GNT_MAP_READONLY, m, &rep) == 0);
+    KT_ASSERT(t, gnt_map_refs(peer, refs + PAIR_RO, PAIR_RW, 0, m + PAIR_RO, &rep) == 0);
+    KT_EXPECT(t, gnt_st.hypercalls - h0 == 2);
+    unsigned good = 0;
+    for (unsigned i = 0; i < PAIR_RO + PAIR_RW; i++)
+        good += pa_state(&heap, m[i].pfn) == PA_SCRATCH && holds(va_of(m[i].pfn), PAIR_TAG + i);
+    KT_EXPECT(t, good == PAIR_RO + PAIR_RW);
+    for (unsigned i = PAIR_RO; i < PAIR_RO + PAIR_RW; i++)
+        fill(va_of(m[i].pfn), PAIR_MAPPER_TAG + i);
+    /* A read-only grant mapped writable is refused, by name. */
+    struct gnt_map bad;
+    KT_EXPECT(t, gnt_map_refs(peer, refs, 1, 0, &bad, &rep) == -XEN_EIO &&
+                 bad.status == GNTST_general_error);
+    KT_ASSERT(t, pair_write("mstate", "mapped") == 0);
+
+    KT_ASSERT(t, pair_wait("state", "busy-checked", buf, sizeof(buf)) == 0);
+    KT_EXPECT(t, gnt_unmap(m, PAIR_RO, 0, &rep) == 0);
+    KT_EXPECT(t, gnt_unmap(m + PAIR_RO, PAIR_RW, 0, &rep) == 0);
+    KT_EXPECT(t, pool_level() == avail);
+
+    /* Copies through the granter's refs, both directions, one call. */
+    uint8_t *a = alloc_pages(0, 0), *b = alloc_pages(0, 0);
+    KT_ASSERT(t, a && b);
+    fill(a, PAIR_MAPPER_TAG);
+    memset(b, 0, PAGE_SIZE);
+    struct gnttab_copy ops[2];
+    struct gnttab_copy_end s = { .is_gref = true, .domid = peer, .ref_or_gfn = refs[0] };
+    struct gnttab_copy_end d = local(b, 0);
+    KT_ASSERT(t, gnttab_build_copy(&ops[0], &s, &d, PAGE_SIZE) == 0);
+    s = local(a, 0);
+    d = (struct gnttab_copy_end){ .is_gref = true, .domid = peer, .ref_or_gfn = refs[PAIR_N - 1] };
+    KT_ASSERT(t, gnttab_build_copy(&ops[1], &s, &d, PAGE_SIZE) == 0);
+    KT_EXPECT(t, gnt_copy(ops, 2, &rep) == 0 && rep.ok == 2);
+    KT_EXPECT(t, holds(b, PAIR_TAG));
+    KT_ASSERT(t, pair_write("mstate", "unmapped") == 0);
+
+    KT_EXPECT(t, pair_wait("state", "done", buf, sizeof(buf)) == 0);
+    KT_EXPECT(t, gnt_st.leaked == 0 && gnt_st.unmap_failed == 0);
+    KT_EXPECT(t, account_matches(t));
+    free_pages(a, 0);
+    free_pages(b, 0);
+}
