@@ -79,6 +79,7 @@ SCENARIOS=(
     "pvhk-balloon       balloon:20,32 $GUEST_TIMEOUT pass               run"
     "pvhk-pod-balloon   balloon:64 $GUEST_TIMEOUT pass                  run"
     "pvhk-shutdown      shutdown $GUEST_TIMEOUT pass                    run"
+    "pvhk-gnt-granter   pair:pvhk-gnt-mapper $GUEST_TIMEOUT pass        run"
     "pvhk-reboot        reboot   $GUEST_TIMEOUT pass                    test"
     "pvhk-selftest-fail plain    $GUEST_TIMEOUT fail:deliberate_failure test"
     "pvhk-panic         plain    $GUEST_TIMEOUT crash:deliberate.panic  test"
@@ -157,6 +158,10 @@ for s in "${selected[@]}"; do
     else
         cp "$cfg" "$STAGE/etc/xen/pvhk/"
     fi
+    # pair:OTHER: dom0 starts OTHER too (its own config, same cmdline rules).
+    case "$how" in pair:*)
+        cp "$CFGDIR/${how#pair:}.cfg" "$STAGE/etc/xen/pvhk/" ;;
+    esac
     echo "$name /etc/xen/pvhk/$name.cfg $how $limit" >> "$STAGE/rig/scenarios"
 done
 
@@ -345,6 +350,21 @@ for s in "${selected[@]}"; do
     esac
     [ "$reason" = crash ] && [ "$crc" != 3 ] && bad="crashed (xl: shutdown reason crash); $bad"
 
+    # pair:OTHER: the second guest must pass as well.
+    case "$how" in pair:*)
+        other=${how#pair:}
+        odomid=$(sed -n "s/^RIG: DOMID $other \([0-9]*\)$/\1/p" "$section" | head -n1)
+        if [ -z "$why" ] && [ -z "$odomid" ]; then
+            why="$other: xl create failed: $(grep -E '^RIG: create ' "$section" | tail -n 3 |
+                  sed 's/^RIG: [a-z]* //' | tr '\n' ' ')"
+        elif [ -z "$why" ]; then
+            owords=$(check_guest "$section" "$odomid" 2>&1) ||
+                why="$other: $(echo "$owords" | grep -E 'FAILED|CRASH|NO VERDICT|verdict' |
+                      head -n 3 | tr '\n' ' ')"
+            [ -n "$owords" ] && words="$words
+$(echo "$owords" | sed "s/^/$other: /")"
+        fi ;;
+    esac
     if [ -z "$why" ]; then
         case "$expect" in
         pass)
