@@ -38,6 +38,15 @@ struct xencons_interface *pvcons_ring(void)
     return ring;
 }
 
+struct xencons_interface *pvcons_swap_ring(struct xencons_interface *r)
+{
+    struct xencons_interface *old = ring;
+
+    ring = r;
+    stalled = false;
+    return old;
+}
+
 static void kick(void)
 {
     pvcons_stats.kicks++;
@@ -82,7 +91,7 @@ static bool wait_room(XENCONS_RING_IDX prod, long need)
     return false;
 }
 
-static void pvcons_write(const char *s, size_t len)
+void pvcons_write(const char *s, size_t len)
 {
     XENCONS_RING_IDX prod;
     size_t i;

@@ -90,6 +90,11 @@ extern struct pvcons_stats pvcons_stats;
 int pvcons_init(void);
 /* The ring, or NULL: for the self-tests. */
 struct xencons_interface *pvcons_ring(void);
+/* The console sink's write: never waits longer than PVCONS_STALL_NS. */
+void pvcons_write(const char *s, size_t len);
+/* Self-tests only: write to another ring (a fake with no reader) and get
+ * the current one back; the stall state is reset. */
+struct xencons_interface *pvcons_swap_ring(struct xencons_interface *r);
 /* Take up to n bytes of console input from the ring (polled); returns the count. */
 size_t pvcons_read(char *buf, size_t n);
 

@@ -15,6 +15,7 @@
  * tree (libxl makes data/ writable by the guest).
  */
 #include <pvhk/cmdline.h>
+#include <pvhk/heap.h>
 #include <pvhk/platform.h>
 #include <pvhk/printk.h>
 #include <pvhk/selftest.h>
@@ -274,6 +275,64 @@ KTEST(xenstore, pv_console_ring_advances)
                (unsigned long long)pvcons_stats.written, (unsigned long long)pvcons_stats.dropped,
                (unsigned long long)pvcons_stats.stalls, (unsigned long long)pvcons_stats.kicks,
                (unsigned long long)pvcons_stats.input);
+}
+
+/*
+ * Nobody reading must not hang the kernel: on a ring of our own with no
+ * reader, a write waits PVCONS_STALL_NS, drops the rest and counts it;
+ * the next write drops at once; reader progress ends the stall. Indices
+ * start just below 2^32 so the writes cross the wrap.
+ */
+KTEST(xenstore, pv_console_drops_when_nobody_reads)
+{
+    static char junk[300];
+    struct xencons_interface *fake, *real;
+    uint64_t t0, t1, t2, d0, w0, s0;
+
+    if (!pvcons_ring()) {
+        if (platform != PLATFORM_XEN_DOMU)
+            KT_SKIP(t, xenbus_error);
+        KT_ASSERT(t, pvcons_ring() != NULL);
+    }
+    fake = alloc_pages(0, 0);
+    KT_ASSERT(t, fake != NULL);
+    memset(fake, 0, PAGE_SIZE);
+    memset(junk, 'x', sizeof(junk));
+    fake->out_cons = 0xfffffff0u;
+    fake->out_prod = fake->out_cons + sizeof(fake->out) - 10;   /* room for 10 */
+    d0 = pvcons_stats.dropped;
+    w0 = pvcons_stats.written;
+    s0 = pvcons_stats.stalls;
+
+    /* No printk from here until the real ring is back. */
+    real = pvcons_swap_ring(fake);
+    t0 = xen_clock_ns();
+    pvcons_write(junk, 100);
+    t1 = xen_clock_ns();
+    pvcons_write(junk, 100);
+    t2 = xen_clock_ns();
+    XENCONS_RING_IDX full = fake->out_prod;
+    fake->out_cons += 60;                                   /* the reader is back */
+    pvcons_write(junk, 50);
+    XENCONS_RING_IDX after = fake->out_prod;
+    /* A reader that moved out_cons past out_prod: drop, never wait. */
+    fake->out_cons = fake->out_prod + 1;
+    uint64_t t3 = xen_clock_ns();
+    pvcons_write(junk, 10);
+    uint64_t t4 = xen_clock_ns();
+    pvcons_swap_ring(real);
+
+    KT_EXPECT(t, full == (XENCONS_RING_IDX)(0xfffffff0u + sizeof(fake->out)));
+    KT_EXPECT(t, t1 - t0 >= PVCONS_STALL_NS && t1 - t0 < 1000 * MS);
+    KT_EXPECT(t, t2 - t1 < PVCONS_STALL_NS / 2);
+    KT_EXPECT(t, after == full + 50);
+    KT_EXPECT(t, t4 - t3 < PVCONS_STALL_NS / 2);
+    KT_EXPECT(t, pvcons_stats.stalls - s0 == 1);
+    KT_EXPECT(t, pvcons_stats.written - w0 == 60);
+    KT_EXPECT(t, pvcons_stats.dropped - d0 == 90 + 100 + 10);
+    free_pages(fake, 0);
+    ktest_note(t, "stalled write returned after %llu us, the next one after %llu us",
+               (unsigned long long)((t1 - t0) / 1000), (unsigned long long)((t2 - t1) / 1000));
 }
 
 KTEST(xenstore, control_features_advertised)
