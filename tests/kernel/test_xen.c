@@ -125,16 +125,30 @@ KTEST(xen, pvclock_near_tsc)
     struct pvclock_snapshot s;
 
     pvclock_snapshot(&s);
-    uint64_t pv0 = xen_clock_ns(), tsc0 = rdtsc();
-    udelay(20000);
-    uint64_t pv1 = xen_clock_ns(), tsc1 = rdtsc();
-    uint64_t dpv = pv1 - pv0, dtsc = tsc_ns_between(tsc0, tsc1);
-    uint64_t diff = dpv > dtsc ? dpv - dtsc : dtsc - dpv;
-    uint64_t ppm = dtsc ? diff * 1000000 / dtsc : ~0ull;
+    /*
+     * Both clocks extrapolate the same TSC, with Xen's scale and with
+     * CPUID's frequency: they may differ by calibration error, not more.
+     * The two are read one after the other, and where Xen traps RDTSC a
+     * read costs tens of microseconds: a vCPU preempted between the two
+     * reads skews one 20 ms interval by more than the budget. So take the
+     * best of three intervals: a real scale error shows in all of them.
+     */
+    uint64_t ppm = ~0ull, dpv = 0, dtsc = 0;
+    for (int round = 0; round < 3 && ppm > 1000; round++) {
+        uint64_t pv0 = xen_clock_ns(), tsc0 = rdtsc();
+        udelay(20000);
+        uint64_t pv1 = xen_clock_ns(), tsc1 = rdtsc();
+        uint64_t p = pv1 - pv0, d = tsc_ns_between(tsc0, tsc1);
+        uint64_t diff = p > d ? p - d : d - p;
+        uint64_t r = d ? diff * 1000000 / d : ~0ull;
 
-    /* Both extrapolate the same TSC, with Xen's scale and with CPUID's
-     * frequency: they may differ by calibration error, not more. */
-    KT_EXPECT(t, dtsc >= 20 * MS);
+        KT_EXPECT(t, d >= 20 * MS);
+        if (r < ppm) {
+            ppm = r;
+            dpv = p;
+            dtsc = d;
+        }
+    }
     KT_EXPECT(t, ppm <= 5000);
     ktest_note(t, "over %llu us of TSC: pvclock %llu us, difference %llu ppm",
                (unsigned long long)(dtsc / 1000), (unsigned long long)(dpv / 1000),
