@@ -121,7 +121,8 @@ int pa_range_of(const struct page_alloc *pa, pfn_t f)
 
 /* ---- free lists ---------------------------------------------------------------- */
 
-static inline void list_push(struct page_alloc *pa, unsigned z, unsigned k, uint32_t idx)
+static inline __attribute__((always_inline))
+void list_push(struct page_alloc *pa, unsigned z, unsigned k, uint32_t idx)
 {
     struct pa_frame *t = pa->table;
     uint32_t h = pa->head[z][k];
@@ -130,8 +131,9 @@ static inline void list_push(struct page_alloc *pa, unsigned z, unsigned k, uint
     t[idx].prev = PA_NIL;
     if (h != PA_NIL)
         t[h].prev = idx;
+    else
+        pa->avail[z] |= BIT(k);     /* the list was empty */
     pa->head[z][k] = idx;
-    pa->avail[z] |= BIT(k);
 }
 
 static inline void list_del(struct page_alloc *pa, unsigned z, unsigned k, uint32_t idx)
@@ -198,14 +200,7 @@ void free_merge(struct page_alloc *pa, const struct pa_range *r, uint32_t rid, p
     }
     e->info = PA_INFO(PA_FREE, k);
     e->rid = rid;
-    uint32_t idx = (uint32_t)(e - t), h = head[k];
-    e->next = h;
-    e->prev = PA_NIL;
-    if (h != PA_NIL)
-        t[h].prev = idx;
-    else
-        pa->avail[z] |= BIT(k);
-    head[k] = idx;
+    list_push(pa, z, k, (uint32_t)(e - t));
 }
 
 /* [a, b) -> FREE in maximal aligned blocks, frame 0 left out. */
@@ -827,7 +822,7 @@ int pa_free(struct page_alloc *pa, pfn_t f, unsigned k)
     const struct pa_range *r = &pa->range[ri];
     pfn_t off = f - r->start, len = r->end - r->start, size;
     struct pa_frame *t = pa->table, *e, *be;
-    uint32_t idx, h, z;
+    uint32_t idx, z;
 
     /* In the cached range, order valid, chunk readable (an untouched chunk
      * is not zeroed yet: its entries mean nothing)... */
@@ -860,14 +855,7 @@ int pa_free(struct page_alloc *pa, pfn_t f, unsigned k)
     z = zone_of(f);
     pa->nr_free[z] += size;
     e->info = PA_INFO(PA_FREE, k);
-    h = pa->head[z][k];
-    e->next = h;
-    e->prev = PA_NIL;
-    if (h != PA_NIL)
-        t[h].prev = idx;
-    else
-        pa->avail[z] |= BIT(k);
-    pa->head[z][k] = idx;
+    list_push(pa, z, k, idx);
     return PA_OK;
 }
 
