@@ -25,7 +25,7 @@ XENINC  := $(B)/xeninc
 # Pure logic: no hypercalls, no port I/O, no globals that need the kernel.
 # These build for the kernel and, unchanged, for the host tests and tools.
 PURE_SRCS := $(wildcard \
-    common/printf.c common/cmdline.c common/ktap.c \
+    common/printf.c common/cmdline.c boot/start_info_check.c \
     mm/e820.c mm/memblock.c mm/page_alloc.c mm/page_check.c \
     mm/scratch.c mm/extra_mem.c \
     xen/p2m_plan.c xen/xs_wire.c xen/gnttab_book.c xen/evtchn_scan.c)

@@ -2,6 +2,7 @@
 #include <pvhk/boot.h>
 #include <pvhk/cmdline.h>
 #include <pvhk/printk.h>
+#include <pvhk/start_info.h>
 #include <pvhk/string.h>
 #include <xen/xen.h>
 #include <xen/arch-x86/hvm/start_info.h>
@@ -41,13 +42,9 @@ void start_info_copy(uint64_t paddr)
     bi->start_info_paddr = paddr;
     if (!paddr)
         panic("start_info: no hvm_start_info pointer in %%ebx (not a PVH boot?)");
-    if (si->magic != XEN_HVM_START_MAGIC_VALUE)
-        panic("start_info: bad magic 0x%08x at 0x%llx (expected 0x%08x)",
-              si->magic, (unsigned long long)paddr, XEN_HVM_START_MAGIC_VALUE);
-    /* v1 only appends fields, but we do not guess at what a later version
-     * means: refuse it by name rather than misread it. */
-    if (si->version > 1)
-        panic("start_info: unknown version %u (pvhk understands 0 and 1)", si->version);
+    char why[96];
+    if (start_info_refusal(si->magic, si->version, why, sizeof(why)))
+        panic("start_info at 0x%llx: %s", (unsigned long long)paddr, why);
 
     bi->version = si->version;
     bi->flags = si->flags;
