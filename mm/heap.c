@@ -214,8 +214,10 @@ static void p2m_boot(paddr_t domu_scratch, uint64_t domu_scratch_pages)
         scratch_source = "E820 UNUSABLE ranges (extra memory)";
     }
     scratch_ready = extra_mem.nr_regions > 0;
+    /* Nothing is handed out yet: the pool is all of extra memory (and not
+     * scratch_available(), which walks every frame). */
     printk("pvhk: scratch pool: %llu frames from %s\n",
-           (unsigned long long)scratch_available(&scratch), scratch_source);
+           (unsigned long long)extra_mem.nr_pfns, scratch_source);
 }
 
 void heap_init(void)
