@@ -14,11 +14,9 @@
 trap_stubs:
     vec = 0
     .rept 256
-    .balign 16
-    .if HAS_ERR(vec)
-    nop; nop                    /* keep every stub the same size */
-    .else
-    pushq $0
+    .balign 16                  /* stub N sits at trap_stubs + 16 N (arch/desc.c) */
+    .if HAS_ERR(vec) == 0
+    pushq $0                    /* no error code from the CPU: push a dummy */
     .endif
     pushq $vec
     jmp trap_common
