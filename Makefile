@@ -89,12 +89,13 @@ HOPT    := -O2
 HSAN_PURE := $(patsubst %.c,$(B)/hsan/%.o,$(PURE_SRCS))
 HOPT_PURE := $(patsubst %.c,$(B)/hopt/%.o,$(PURE_SRCS))
 
-$(B)/hsan/%.o: %.c
+# Host objects also need the Xen public headers: install them first.
+$(B)/hsan/%.o: %.c | $(XENINC)/xen
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $< (sanitizers)"
 	@$(HOSTCC) $(HCFLAGS) $(HSAN) -MMD -MP -c $< -o $@
 
-$(B)/hopt/%.o: %.c
+$(B)/hopt/%.o: %.c | $(XENINC)/xen
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $<"
 	@$(HOSTCC) $(HCFLAGS) $(HOPT) -MMD -MP -c $< -o $@
