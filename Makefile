@@ -129,7 +129,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/*.c)
 FUZZERS   := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
 FUZZCC    ?= clang
 
-$(B)/fuzz/%: tests/fuzz/%.c $(PURE_SRCS)
+$(B)/fuzz/%: tests/fuzz/%.c $(PURE_SRCS) | $(XENINC)/xen
 	@scripts/deps.sh fuzz
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
