@@ -94,6 +94,8 @@ static void touch_chunk(struct page_alloc *pa, const struct pa_range *r, pfn_t f
         if (!touched(pa, r, MAX(p, r->start)))
             return;
     ((struct pa_range *)r)->all_touched = 1;
+    if (r == &pa->range[pa->last_range])
+        pa->cur.all_touched = 1;
 }
 
 /* Largest order of an aligned block starting at p and ending by `end`. */
@@ -114,7 +116,7 @@ static inline int fail(struct page_alloc *pa, pfn_t f, int err)
 int pa_range_of(const struct page_alloc *pa, pfn_t f)
 {
     for (unsigned i = 0; i < pa->nr_ranges; i++)
-        if (f - pa->range[i].start < pa->range[i].end - pa->range[i].start)
+        if (f - pa->range[i].start < pa->range[i].len)
             return (int)i;
     return -1;
 }
@@ -150,56 +152,62 @@ static inline void list_del(struct page_alloc *pa, unsigned z, unsigned k, uint3
 }
 
 /*
- * Insert the block (f, k) as FREE and coalesce it with its buddies. The
- * block's entries are zero (or its head is about to be overwritten) and its
- * chunk is touched. The buddy of an aligned block is in the same chunk, so
- * it is readable; a buddy not wholly inside the range is never looked at.
- * Inlined into pa_free(): this loop is most of the cost of a free.
+ * The free buddy of the block (f, k), or NULL: the block of order k at
+ * f ^ 2^k, if it lies wholly inside the range and is a FREE head of order
+ * k. f's chunk is touched, and an aligned block's buddy is in the same
+ * chunk (k < PA_MAX_ORDER), so the entry is readable once in the range.
  */
 static inline __attribute__((always_inline))
-void free_merge(struct page_alloc *pa, const struct pa_range *r, uint32_t rid, pfn_t f,
-                unsigned k)
+struct pa_frame *free_buddy(const struct page_alloc *pa, const struct pa_range *r, pfn_t f,
+                            unsigned k)
 {
-    struct pa_frame *t = pa->table, *e, *be;
-    pfn_t off = f - r->start, len = r->end - r->start, size = 1ULL << k;
+    pfn_t size = 1ULL << k, b = f ^ size;
+    struct pa_frame *be;
+
+    /* b >= start and b + size <= end, in one compare (len >= size). */
+    if (b - r->start > r->len - size)
+        return NULL;
+    be = &pa->table[(uint32_t)(b - r->delta)];
+    return be->info == PA_INFO(PA_FREE, k) ? be : NULL;
+}
+
+/*
+ * Put the block (f, k) on its free list, coalesced with its free buddies;
+ * be is the first of them (free_buddy(), non-NULL) or NULL. e is f's entry
+ * and carries the range index (every head does; free_range() writes it on
+ * a fresh entry); the block's other entries are zero. Merging makes one of
+ * two heads the union's head, so no range index is written here.
+ */
+static inline __attribute__((always_inline))
+void free_insert(struct page_alloc *pa, const struct pa_range *r, pfn_t f, unsigned k,
+                 struct pa_frame *e, struct pa_frame *be)
+{
+    struct pa_frame *t = pa->table;
     unsigned z = zone_of(f);
     uint32_t *head = pa->head[z];
 
-    e = &t[r->base + off];
-    pa->nr_free[z] += size;
-    while (k < PA_MAX_ORDER) {
-        if (f & size) {             /* buddy below: [f - size, f) */
-            if (off < size)
-                break;
-            be = e - size;
-        } else {                    /* buddy above: [f + size, f + 2 size) */
-            if (len - off < 2 * size)
-                break;
-            be = e + size;
-        }
-        if (be->info != PA_INFO(PA_FREE, k))
-            break;
-        /* Unlink the buddy (list_del, open-coded for the hot path). */
+    pa->nr_free[z] += 1ULL << k;
+    while (be) {
+        /* Unlink the buddy (list_del, open-coded on the hot path). */
         uint32_t n = be->next, p = be->prev;
+
         if (p != PA_NIL)
             t[p].next = n;
         else if ((head[k] = n) == PA_NIL)
             pa->avail[z] &= ~BIT(k);
         if (n != PA_NIL)
             t[n].prev = p;
-        if (f & size) {
-            e->info = 0;
+        /* Both heads dissolve; the lower one becomes the union's head. */
+        be->info = 0;
+        e->info = 0;
+        if (f & (1ULL << k))
             e = be;
-            off -= size;
-            f -= size;
-        } else {
-            be->info = 0;
-        }
-        k++;
-        size <<= 1;
+        f &= ~(1ULL << k);
+        if (++k == PA_MAX_ORDER)
+            break;
+        be = free_buddy(pa, r, f, k);
     }
     e->info = PA_INFO(PA_FREE, k);
-    e->rid = rid;
     list_push(pa, z, k, (uint32_t)(e - t));
 }
 
@@ -216,7 +224,9 @@ static void free_range(struct page_alloc *pa, const struct pa_range *r, uint32_t
         }
         k = piece_order(a, b);
         touch_chunk(pa, r, a);
-        free_merge(pa, r, rid, a, k);
+        ent(pa, r, a)->rid = rid;
+        free_insert(pa, r, a, k, ent(pa, r, a),
+                    k < PA_MAX_ORDER ? free_buddy(pa, r, a, k) : NULL);
         a += 1ULL << k;
     }
 }
@@ -350,6 +360,7 @@ int pa_add_range(struct page_alloc *pa, pfn_t start, uint64_t count)
     struct pa_range *r = &pa->range[pa->nr_ranges++];
     r->start = start;
     r->end = end;
+    r->len = count;
     r->base = (uint32_t)pa->used;
     r->delta = start - r->base;
     r->chunk_base = pa->nr_chunks;
@@ -670,19 +681,29 @@ pfn_t hand_out(struct page_alloc *pa, unsigned z, uint32_t idx, unsigned order)
     return idx + pa->range[e->rid].delta;
 }
 
-/* Take the first block of list (z, j) and split it down to `order`. */
+/*
+ * Take the first block of list (z, j) and split it down to `order`. j is
+ * the smallest non-empty order >= `order` (both callers find it with one
+ * count-trailing-zeros), so the lists order..j-1 are empty: each upper half
+ * becomes the only block of its list, with no head to read or link.
+ */
 static __attribute__((noinline))
 pfn_t take_block(struct page_alloc *pa, unsigned z, unsigned j, unsigned order)
 {
-    uint32_t idx = list_pop(pa, z, j);
+    uint32_t idx = list_pop(pa, z, j), rid;
     struct pa_frame *e = &pa->table[idx];
 
-    /* Split: the upper halves go back on the lists, we keep the bottom. */
+    rid = e->rid;
+    pa->avail[z] |= BIT(j) - BIT(order);
     while (j > order) {
+        struct pa_frame *h;
+
         j--;
-        e[1U << j].info = PA_INFO(PA_FREE, j);
-        e[1U << j].rid = e->rid;
-        list_push(pa, z, j, idx + (1U << j));
+        h = &e[1U << j];
+        h->next = h->prev = PA_NIL;
+        h->info = PA_INFO(PA_FREE, j);
+        h->rid = rid;
+        pa->head[z][j] = idx + (1U << j);
     }
     return hand_out(pa, z, idx, order);
 }
@@ -792,6 +813,7 @@ int free_checked(struct page_alloc *pa, pfn_t f, unsigned k)
     if (i < 0)
         return fail(pa, f, PA_E_OUTSIDE);
     pa->last_range = (unsigned)i;
+    pa->cur = pa->range[i];
     r = &pa->range[i];
     if (k > PA_MAX_ORDER)
         return fail(pa, f, PA_E_ORDER);
@@ -801,61 +823,74 @@ int free_checked(struct page_alloc *pa, pfn_t f, unsigned k)
         return fail(pa, r->end, PA_E_SPANS);
     if (touched(pa, r, f) && ent(pa, r, f)->info == PA_INFO(PA_INUSE, k)) {
         pa->count[PA_INUSE] -= 1ULL << k;
-        free_merge(pa, r, (uint32_t)i, f, k);
+        free_insert(pa, r, f, k, ent(pa, r, f),
+                    k < PA_MAX_ORDER ? free_buddy(pa, r, f, k) : NULL);
         return PA_OK;
     }
     return free_slow(pa, i, f, k);
 }
 
-/* pa_free() found a free buddy: the general insert-and-coalesce. */
+/* pa_free() found a free buddy: coalesce, out of line (most frees do not). */
 static __attribute__((noinline))
-int free_merge_call(struct page_alloc *pa, const struct pa_range *r, uint32_t rid,
-                    pfn_t f, unsigned k)
+int free_merge(struct page_alloc *pa, pfn_t f, unsigned k, struct pa_frame *e,
+               struct pa_frame *be)
 {
-    free_merge(pa, r, rid, f, k);
+    free_insert(pa, &pa->cur, f, k, e, be);
     return PA_OK;
 }
 
 int pa_free(struct page_alloc *pa, pfn_t f, unsigned k)
 {
-    unsigned ri = pa->last_range;
-    const struct pa_range *r = &pa->range[ri];
-    pfn_t off = f - r->start, len = r->end - r->start, size;
+    const struct pa_range *r = &pa->cur;
     struct pa_frame *t = pa->table, *e, *be;
-    uint32_t idx, z;
+    uint64_t want = (uint64_t)k << PA_ORDER_SHIFT | PA_HEAD | PA_INUSE;
+    pfn_t off = f - r->start, size;
+    uint32_t idx, h, *hp;
+    unsigned z;
 
-    /* In the cached range, order valid, chunk readable (an untouched chunk
-     * is not zeroed yet: its entries mean nothing)... */
-    if (unlikely(off >= len || k > PA_MAX_ORDER ||
-                 (!r->all_touched && !touched(pa, r, f))))
+    /* In the cached range, chunk readable (an untouched chunk is not
+     * zeroed yet: its entries mean nothing)... */
+    if (unlikely(off >= r->len || (!r->all_touched && !touched(pa, r, f))))
         return free_checked(pa, f, k);
     idx = r->base + (uint32_t)off;
     e = &t[idx];
     /*
      * ...and one compare validates head, state INUSE, order, no offlining.
-     * Alignment and span need no test of their own: a head entry of order
-     * k only ever sits on a k-aligned frame with its whole block inside
-     * the range (an invariant pa_check() verifies), so a misaligned or
-     * overhanging (f, k) cannot match and takes the slow path, which names
-     * the error.
+     * Order, alignment and span need no test of their own: a head entry of
+     * order k has k <= PA_MAX_ORDER and only ever sits on a k-aligned frame
+     * with its whole block inside the range (invariants pa_check()
+     * verifies; `want` is 64 bits wide so a huge k cannot wrap into the
+     * order field), so a bad (f, k) cannot match and takes the slow path,
+     * which names the error.
      */
-    if (unlikely(e->info != PA_INFO(PA_INUSE, k)))
+    if (unlikely(e->info != want))
         return free_checked(pa, f, k);
+    want -= PA_INUSE - PA_FREE;                 /* now PA_INFO(PA_FREE, k) */
     size = 1ULL << k;
     pa->count[PA_INUSE] -= size;
-    /* Common case: the buddy is not free (or not in the range): just push. */
     if (k < PA_MAX_ORDER) {
-        if (f & size)
-            be = off >= size ? e - size : NULL;
-        else
-            be = len - off >= 2 * size ? e + size : NULL;
-        if (be && be->info == PA_INFO(PA_FREE, k))
-            return free_merge_call(pa, r, ri, f, k);     /* a tail call */
+        /* free_buddy(), sharing `want` and the bounds already loaded. */
+        pfn_t b = f ^ size;
+
+        if (b - r->start <= r->len - size) {
+            be = &t[(uint32_t)(b - r->delta)];
+            if (be->info == want)
+                return free_merge(pa, f, k, e, be);     /* a tail call */
+        }
     }
+    /* Common case: nothing to merge, just push (list_push, open-coded). */
     z = zone_of(f);
+    hp = &pa->head[z][k];
     pa->nr_free[z] += size;
-    e->info = PA_INFO(PA_FREE, k);
-    list_push(pa, z, k, idx);
+    e->info = (uint32_t)want;
+    h = *hp;
+    e->next = h;
+    e->prev = PA_NIL;
+    if (h != PA_NIL)
+        t[h].prev = idx;
+    else
+        pa->avail[z] |= BIT(k);
+    *hp = idx;
     return PA_OK;
 }
 

@@ -18,7 +18,8 @@
  *     with consistent back links and no cycle, and the avail bitmap agrees;
  *   - the per-state counters equal a recount;
  *   - deferred extents are sorted, disjoint, inside their range, without
- *     frame 0, and wholly UNINITIALISED.
+ *     frame 0, and wholly UNINITIALISED;
+ *   - pa_free()'s cached copy of the last range used equals that range.
  */
 #include <pvhk/page_alloc.h>
 
@@ -191,6 +192,8 @@ int pa_check(const struct page_alloc *pa, struct pa_violation *v)
 
         if (r->base != total)
             return bad(v, r->start, "range table index not contiguous");
+        if (r->len != r->end - r->start || r->delta != r->start - r->base)
+            return bad(v, r->start, "range length or index offset inconsistent");
         total += r->end - r->start;
         while (p < r->end) {
             pfn_t lim = MIN(r->end, (p | (PA_CHUNK_FRAMES - 1)) + 1);
@@ -216,6 +219,16 @@ int pa_check(const struct page_alloc *pa, struct pa_violation *v)
     }
     if (total != pa->used)
         return bad(v, PA_NO_FRAME, "table use differs from the sum of the ranges");
+    /* pa_free() trusts its copy of the last range used (len 0: none yet). */
+    if (pa->cur.len) {
+        const struct pa_range *r = &pa->range[pa->last_range];
+
+        if (pa->last_range >= pa->nr_ranges || pa->cur.start != r->start ||
+            pa->cur.end != r->end || pa->cur.len != r->len || pa->cur.delta != r->delta ||
+            pa->cur.base != r->base || pa->cur.chunk_adj != r->chunk_adj ||
+            pa->cur.all_touched != r->all_touched)
+            return bad(v, PA_NO_FRAME, "pa_free()'s cached range differs from its range");
+    }
     err = check_lists(pa, nlist, v);
     if (err)
         return err;

@@ -91,6 +91,7 @@ struct pa_frame {
 
 struct pa_range {
     pfn_t start, end;       /* [start, end) */
+    pfn_t len;              /* end - start: one compare bounds an offset */
     pfn_t delta;            /* start - base: frame = table index + delta */
     uint32_t base;          /* table index of `start` */
     uint32_t chunk_base;    /* first bit in pa->touched */
@@ -115,6 +116,8 @@ struct page_alloc {
     uint64_t capacity, used;            /* entries */
     unsigned flags;
     unsigned nr_ranges, last_range;
+    struct pa_range cur;                /* copy of range[last_range], for pa_free():
+                                         * no index to scale on the hot path */
     uint32_t nr_chunks;
     uint32_t avail[PA_NR_ZONES];        /* bit k: free list (zone, k) non-empty */
     uint32_t head[PA_NR_ZONES][32];     /* [zone][order]; 32: index by shift */
