@@ -127,7 +127,7 @@ static inline __attribute__((always_inline))
 void list_push(struct page_alloc *pa, unsigned z, unsigned k, uint32_t idx)
 {
     struct pa_frame *t = pa->table;
-    uint32_t h = pa->head[z][k];
+    uint32_t *hp = &pa->head[z][k], h = *hp;
 
     t[idx].next = h;
     t[idx].prev = PA_NIL;
@@ -135,7 +135,7 @@ void list_push(struct page_alloc *pa, unsigned z, unsigned k, uint32_t idx)
         t[h].prev = idx;
     else
         pa->avail[z] |= BIT(k);     /* the list was empty */
-    pa->head[z][k] = idx;
+    *hp = idx;
 }
 
 static inline void list_del(struct page_alloc *pa, unsigned z, unsigned k, uint32_t idx)
@@ -172,43 +172,70 @@ struct pa_frame *free_buddy(const struct page_alloc *pa, const struct pa_range *
 }
 
 /*
- * Put the block (f, k) on its free list, coalesced with its free buddies;
- * be is the first of them (free_buddy(), non-NULL) or NULL. e is f's entry
- * and carries the range index (every head does; free_range() writes it on
- * a fresh entry); the block's other entries are zero. Merging makes one of
- * two heads the union's head, so no range index is written here.
+ * The largest aligned block around f that lies inside the range, up to a
+ * chunk: 2^m frames for the largest m <= PA_MAX_ORDER with
+ * f >> m > (start - 1) >> m and f >> m < end >> m, i.e. m at most the
+ * highest bit where f differs from start - 1 (which wraps harmlessly for
+ * start 0) and from end. No block containing f merges beyond it.
+ */
+static pfn_t merge_limit(const struct pa_range *r, pfn_t f)
+{
+    unsigned lo = 63 - (unsigned)__builtin_clzll(f ^ (r->start - 1));
+    unsigned hi = 63 - (unsigned)__builtin_clzll(f ^ r->end);
+
+    return 1ULL << MIN(MIN(lo, hi), PA_MAX_ORDER);
+}
+
+/*
+ * Put the block (f, k) on its free list, coalesced with its free buddies.
+ * want is PA_INFO(PA_FREE, k), idx the table index of f, be the first free
+ * buddy (free_buddy(), non-NULL) or NULL. f's entry carries the range
+ * index (every head does; free_range() writes it on a fresh entry); the
+ * block's other entries are zero. Merging makes one of two heads the
+ * union's head, so no range index is written here.
+ *
+ * Merging stays inside merge_limit()'s block, the whole chunk but at a
+ * range's ends, so after the first buddy the loop tests no bounds.
  */
 static inline __attribute__((always_inline))
 void free_insert(struct page_alloc *pa, const struct pa_range *r, pfn_t f, unsigned k,
-                 struct pa_frame *e, struct pa_frame *be)
+                 uint32_t want, uint32_t idx, struct pa_frame *be)
 {
     struct pa_frame *t = pa->table;
     unsigned z = zone_of(f);
-    uint32_t *head = pa->head[z];
+    pfn_t size = 1ULL << k;
 
-    pa->nr_free[z] += 1ULL << k;
-    while (be) {
-        /* Unlink the buddy (list_del, open-coded on the hot path). */
-        uint32_t n = be->next, p = be->prev;
+    pa->nr_free[z] += size;
+    if (be) {
+        pfn_t c = ALIGN_DOWN(f, PA_CHUNK_FRAMES), stop = PA_CHUNK_FRAMES;
 
-        if (p != PA_NIL)
-            t[p].next = n;
-        else if ((head[k] = n) == PA_NIL)
-            pa->avail[z] &= ~BIT(k);
-        if (n != PA_NIL)
-            t[n].prev = p;
-        /* Both heads dissolve; the lower one becomes the union's head. */
-        be->info = 0;
-        e->info = 0;
-        if (f & (1ULL << k))
-            e = be;
-        f &= ~(1ULL << k);
-        if (++k == PA_MAX_ORDER)
-            break;
-        be = free_buddy(pa, r, f, k);
+        if (unlikely(c < r->start || r->end - c < PA_CHUNK_FRAMES))
+            stop = merge_limit(r, f);
+        t[idx].info = 0;                    /* the union's head is written below */
+        for (;;) {
+            /* Unlink the buddy (list_del, open-coded on the hot path). */
+            uint32_t n = be->next, p = be->prev;
+
+            if (p != PA_NIL)
+                t[p].next = n;
+            else if ((pa->head[z][ORDER_OF(want)] = n) == PA_NIL)
+                pa->avail[z] &= ~BIT(ORDER_OF(want));
+            if (n != PA_NIL)
+                t[n].prev = p;
+            be->info = 0;
+            f &= ~size;                     /* the union starts at the lower one */
+            size <<= 1;
+            want += 1U << PA_ORDER_SHIFT;
+            if (size == stop)
+                break;
+            be = &t[(uint32_t)((f ^ size) - r->delta)];
+            if (be->info != want)
+                break;
+        }
+        idx = (uint32_t)(f - r->delta);
     }
-    e->info = PA_INFO(PA_FREE, k);
-    list_push(pa, z, k, (uint32_t)(e - t));
+    t[idx].info = want;
+    list_push(pa, z, ORDER_OF(want), idx);
 }
 
 /* [a, b) -> FREE in maximal aligned blocks, frame 0 left out. */
@@ -225,7 +252,7 @@ static void free_range(struct page_alloc *pa, const struct pa_range *r, uint32_t
         k = piece_order(a, b);
         touch_chunk(pa, r, a);
         ent(pa, r, a)->rid = rid;
-        free_insert(pa, r, a, k, ent(pa, r, a),
+        free_insert(pa, r, a, k, PA_INFO(PA_FREE, k), (uint32_t)(a - r->delta),
                     k < PA_MAX_ORDER ? free_buddy(pa, r, a, k) : NULL);
         a += 1ULL << k;
     }
@@ -669,52 +696,69 @@ uint32_t list_pop(struct page_alloc *pa, unsigned z, unsigned k)
     return idx;
 }
 
-/* The block at table index idx becomes INUSE of `order`: its frame. */
+/*
+ * The block at table index idx, a FREE head of `order` just off its list,
+ * becomes INUSE: its frame. Its info is PA_INFO(PA_FREE, order) (pa_check()
+ * verifies that of every listed head): one add makes it PA_INUSE.
+ */
 static inline __attribute__((always_inline))
 pfn_t hand_out(struct page_alloc *pa, unsigned z, uint32_t idx, unsigned order)
 {
     struct pa_frame *e = &pa->table[idx];
 
-    e->info = PA_INFO(PA_INUSE, order);
+    e->info += PA_INUSE - PA_FREE;
     pa->nr_free[z] -= 1ULL << order;
     pa->count[PA_INUSE] += 1ULL << order;
     return idx + pa->range[e->rid].delta;
 }
 
 /*
- * Take the first block of list (z, j) and split it down to `order`. j is
+ * Take the first block of list (z, j) and split it down to `order`: the
+ * upper halves go on the lists order..j-1, the bottom is handed out. j is
  * the smallest non-empty order >= `order` (both callers find it with one
- * count-trailing-zeros), so the lists order..j-1 are empty: each upper half
- * becomes the only block of its list, with no head to read or link.
+ * count-trailing-zeros), so those lists are empty: each half becomes the
+ * only block of its list, with no head to read or link.
  */
 static __attribute__((noinline))
 pfn_t take_block(struct page_alloc *pa, unsigned z, unsigned j, unsigned order)
 {
-    uint32_t idx = list_pop(pa, z, j), rid;
-    struct pa_frame *e = &pa->table[idx];
+    struct pa_frame *t = pa->table, *e;
+    uint32_t *hp = &pa->head[z][j], idx = *hp, nxt;
+    uint32_t half = BIT(j), low = BIT(order), info = PA_INFO(PA_FREE, j);
 
-    rid = e->rid;
-    pa->avail[z] |= BIT(j) - BIT(order);
-    while (j > order) {
-        struct pa_frame *h;
-
-        j--;
-        h = &e[1U << j];
-        h->next = h->prev = PA_NIL;
-        h->info = PA_INFO(PA_FREE, j);
-        h->rid = rid;
-        pa->head[z][j] = idx + (1U << j);
+    /* list_pop(), with the bitmap update folded into one subtraction:
+     * bits order..j-1 of avail are clear and bit j is set, so subtracting
+     * BIT(order) sets the former and clears the latter. */
+    e = &t[idx];
+    nxt = e->next;
+    *hp = nxt;
+    pa->avail[z] -= low;
+    if (nxt != PA_NIL) {
+        t[nxt].prev = PA_NIL;
+        pa->avail[z] |= half;               /* list j still non-empty */
     }
-    return hand_out(pa, z, idx, order);
+    while (half > low) {
+        half >>= 1;
+        info -= 1U << PA_ORDER_SHIFT;
+        e[half].next = PA_NIL;
+        e[half].prev = PA_NIL;
+        e[half].info = info;
+        e[half].rid = e->rid;
+        *--hp = idx + half;
+    }
+    /* hand_out(), open-coded: info is now PA_INFO(PA_FREE, order). */
+    e->info = info + (PA_INUSE - PA_FREE);
+    pa->nr_free[z] -= low;
+    pa->count[PA_INUSE] += low;
+    return idx + pa->range[e->rid].delta;
 }
 
-/* No block in the preferred zone: the other zone, then lazy init. */
+/* Nothing on the lists of either zone: initialise deferred memory until a
+ * block turns up or none is left. */
 static __attribute__((noinline, cold))
-pfn_t alloc_slow(struct page_alloc *pa, unsigned order, unsigned flags)
+pfn_t alloc_grow(struct page_alloc *pa, unsigned order, unsigned flags)
 {
-    if (order > PA_MAX_ORDER)
-        return PA_NO_FRAME;
-    do {
+    while (grow(pa, flags)) {
         /* High memory first: keep what lies below 4 GiB for those who need it. */
         for (int z = (flags & PA_ALLOC_LOW) ? PA_ZONE_LOW : PA_ZONE_HIGH; z >= 0; z--) {
             uint32_t bits = pa->avail[z] >> order;
@@ -723,8 +767,23 @@ pfn_t alloc_slow(struct page_alloc *pa, unsigned order, unsigned flags)
                 return take_block(pa, (unsigned)z, order + (unsigned)__builtin_ctz(bits),
                                   order);
         }
-    } while (grow(pa, flags));
+    }
     return PA_NO_FRAME;
+}
+
+/* No block in the preferred zone (order <= PA_MAX_ORDER): LOW if the
+ * caller allows a fallback, then lazy init. A leaf with tail calls, so
+ * that failing (out of memory) costs little. */
+static __attribute__((noinline, cold))
+pfn_t alloc_slow(struct page_alloc *pa, unsigned order, unsigned flags)
+{
+    uint32_t bits = pa->avail[PA_ZONE_LOW] >> order;
+
+    if (!(flags & PA_ALLOC_LOW) && bits)
+        return take_block(pa, PA_ZONE_LOW, order + (unsigned)__builtin_ctz(bits), order);
+    if (!pa->nr_defer)
+        return PA_NO_FRAME;
+    return alloc_grow(pa, order, flags);
 }
 
 pfn_t pa_alloc(struct page_alloc *pa, unsigned order, unsigned flags)
@@ -735,12 +794,12 @@ pfn_t pa_alloc(struct page_alloc *pa, unsigned order, unsigned flags)
     if (unlikely(order > PA_MAX_ORDER))
         return PA_NO_FRAME;
     bits = pa->avail[z] >> order;
+    if (likely(bits & 1))   /* an exact fit: take_block() without the split */
+        return hand_out(pa, z, list_pop(pa, z, order), order);
     if (unlikely(!bits))
         return alloc_slow(pa, order, flags);
-    if (!(bits & 1))        /* only larger blocks: split one */
-        return take_block(pa, z, order + (unsigned)__builtin_ctz(bits), order);
-    /* An exact fit: take_block without the split loop, inlined. */
-    return hand_out(pa, z, list_pop(pa, z, order), order);
+    /* Only larger blocks: split one. */
+    return take_block(pa, z, order + (unsigned)__builtin_ctz(bits), order);
 }
 
 /* Free an INUSE block that holds offlining frames: they become OFFLINED. */
@@ -823,20 +882,11 @@ int free_checked(struct page_alloc *pa, pfn_t f, unsigned k)
         return fail(pa, r->end, PA_E_SPANS);
     if (touched(pa, r, f) && ent(pa, r, f)->info == PA_INFO(PA_INUSE, k)) {
         pa->count[PA_INUSE] -= 1ULL << k;
-        free_insert(pa, r, f, k, ent(pa, r, f),
+        free_insert(pa, r, f, k, PA_INFO(PA_FREE, k), (uint32_t)(f - r->delta),
                     k < PA_MAX_ORDER ? free_buddy(pa, r, f, k) : NULL);
         return PA_OK;
     }
     return free_slow(pa, i, f, k);
-}
-
-/* pa_free() found a free buddy: coalesce, out of line (most frees do not). */
-static __attribute__((noinline))
-int free_merge(struct page_alloc *pa, pfn_t f, unsigned k, struct pa_frame *e,
-               struct pa_frame *be)
-{
-    free_insert(pa, &pa->cur, f, k, e, be);
-    return PA_OK;
 }
 
 int pa_free(struct page_alloc *pa, pfn_t f, unsigned k)
@@ -845,7 +895,7 @@ int pa_free(struct page_alloc *pa, pfn_t f, unsigned k)
     struct pa_frame *t = pa->table, *e, *be;
     uint64_t want = (uint64_t)k << PA_ORDER_SHIFT | PA_HEAD | PA_INUSE;
     pfn_t off = f - r->start, size;
-    uint32_t idx, h, *hp;
+    uint32_t idx;
     unsigned z;
 
     /* In the cached range, chunk readable (an untouched chunk is not
@@ -874,23 +924,17 @@ int pa_free(struct page_alloc *pa, pfn_t f, unsigned k)
 
         if (b - r->start <= r->len - size) {
             be = &t[(uint32_t)(b - r->delta)];
-            if (be->info == want)
-                return free_merge(pa, f, k, e, be);     /* a tail call */
+            if (be->info == want) {
+                free_insert(pa, r, f, k, (uint32_t)want, idx, be);
+                return PA_OK;
+            }
         }
     }
-    /* Common case: nothing to merge, just push (list_push, open-coded). */
+    /* Common case: nothing to merge, just push. */
     z = zone_of(f);
-    hp = &pa->head[z][k];
     pa->nr_free[z] += size;
     e->info = (uint32_t)want;
-    h = *hp;
-    e->next = h;
-    e->prev = PA_NIL;
-    if (h != PA_NIL)
-        t[h].prev = idx;
-    else
-        pa->avail[z] |= BIT(k);
-    *hp = idx;
+    list_push(pa, z, k, idx);
     return PA_OK;
 }
 
