@@ -75,18 +75,44 @@ static inline pfn_t chunk_end(pfn_t f)
     return (f | (PA_CHUNK_FRAMES - 1)) + 1;
 }
 
-/* Make f's chunk readable: zero its entries on first use. */
+/* Largest order of an aligned block starting at p and ending by `end`. */
+static inline unsigned piece_order(pfn_t p, pfn_t end)
+{
+    unsigned k = p ? (unsigned)__builtin_ctzll(p) : PA_MAX_ORDER;
+    unsigned l = 63 - (unsigned)__builtin_clzll(end - p);
+
+    return MIN(MIN(k, l), PA_MAX_ORDER);
+}
+
+/*
+ * Make f's chunk readable: zero its entries on first use. In an unbacked
+ * range the untouched chunk stood for "all RELEASED", so that is written
+ * down now as explicit blocks (maximal aligned pieces: O(log) heads) and
+ * the caller changes them like any others. The counters already hold
+ * these frames (pa_add_range_unbacked()), so none changes.
+ */
 static void touch_chunk(struct page_alloc *pa, const struct pa_range *r, pfn_t f)
 {
     uint32_t c = chunk_bit(r, f);
+    pfn_t a, b;
 
     if ((pa->touched[c / 64] >> (c % 64)) & 1)
         return;
-    if (!(pa->flags & PA_TABLE_ZEROED)) {
-        pfn_t a = MAX(r->start, ALIGN_DOWN(f, PA_CHUNK_FRAMES));
-        pfn_t b = MIN(r->end, chunk_end(f));
-
+    a = MAX(r->start, ALIGN_DOWN(f, PA_CHUNK_FRAMES));
+    b = MIN(r->end, chunk_end(f));
+    if (!(pa->flags & PA_TABLE_ZEROED))
         memset(ent(pa, r, a), 0, (size_t)(b - a) * sizeof(struct pa_frame));
+    if (r->unbacked) {
+        uint32_t rid = (uint32_t)(r - pa->range);
+
+        for (pfn_t p = a; p < b;) {
+            unsigned k = piece_order(p, b);
+            struct pa_frame *e = ent(pa, r, p);
+
+            e->info = PA_INFO(PA_RELEASED, k);
+            e->rid = rid;
+            p += 1ULL << k;
+        }
     }
     pa->touched[c / 64] |= 1ULL << (c % 64);
     /* Once the last chunk of a range is touched, pa_free() skips the bit test. */
@@ -96,15 +122,6 @@ static void touch_chunk(struct page_alloc *pa, const struct pa_range *r, pfn_t f
     ((struct pa_range *)r)->all_touched = 1;
     if (r == &pa->range[pa->last_range])
         pa->cur.all_touched = 1;
-}
-
-/* Largest order of an aligned block starting at p and ending by `end`. */
-static inline unsigned piece_order(pfn_t p, pfn_t end)
-{
-    unsigned k = p ? (unsigned)__builtin_ctzll(p) : PA_MAX_ORDER;
-    unsigned l = 63 - (unsigned)__builtin_clzll(end - p);
-
-    return MIN(MIN(k, l), PA_MAX_ORDER);
 }
 
 static inline int fail(struct page_alloc *pa, pfn_t f, int err)
@@ -325,6 +342,10 @@ static void seg_at(const struct page_alloc *pa, const struct pa_range *r, pfn_t 
     s->order = 0;
     s->head = NULL;
     if (!touched(pa, r, p)) {
+        /* Nothing written in this chunk yet: all of it is in the range's
+         * starting state. (Writers touch it first, see range_apply().) */
+        if (r->unbacked)
+            s->state = PA_RELEASED;
         s->end = lim;
         return;
     }
@@ -395,8 +416,29 @@ int pa_add_range(struct page_alloc *pa, pfn_t start, uint64_t count)
     /* Zeroed storage: every entry is readable from the start, so pa_free()
      * needs no per-chunk test (untouched chunks read as all-UNINITIALISED). */
     r->all_touched = !!(pa->flags & PA_TABLE_ZEROED);
+    r->unbacked = 0;
     pa->used += count;
     pa->nr_chunks += nch;
+    return PA_OK;
+}
+
+/*
+ * Extra memory on dom0 can be ten times RAM, all of it unbacked from the
+ * start. Marking it with pa_release() would touch (zero) every chunk of
+ * it at boot; instead the range says "untouched means RELEASED" and the
+ * counter takes every frame at once.
+ */
+int pa_add_range_unbacked(struct page_alloc *pa, pfn_t start, uint64_t count)
+{
+    int err;
+
+    if (start == 0 && count)
+        return fail(pa, 0, PA_E_FRAME0);
+    err = pa_add_range(pa, start, count);
+    if (err)
+        return err;
+    pa->range[pa->nr_ranges - 1].unbacked = 1;
+    pa->count[PA_RELEASED] += count;
     return PA_OK;
 }
 
@@ -504,6 +546,10 @@ static void range_apply(struct page_alloc *pa, int i, pfn_t start, uint64_t coun
     while (p < end) {
         pfn_t a, b;
 
+        /* An untouched unbacked chunk becomes explicit RELEASED blocks
+         * first, so the part outside [start, end) keeps its state below. */
+        if (r->unbacked)
+            touch_chunk(pa, r, p);
         seg_at(pa, r, p, &s);
         a = MAX(s.start, start);
         b = MIN(s.end, end);

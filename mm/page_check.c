@@ -16,9 +16,12 @@
  *     (coalescing is complete);
  *   - each free list holds exactly the FREE heads of its zone and order,
  *     with consistent back links and no cycle, and the avail bitmap agrees;
- *   - the per-state counters equal a recount;
+ *   - the per-state counters equal a recount (an untouched chunk of an
+ *     unbacked range counts as RELEASED);
  *   - deferred extents are sorted, disjoint, inside their range, without
- *     frame 0, and wholly UNINITIALISED;
+ *     frame 0, and wholly UNINITIALISED (never in an untouched chunk of an
+ *     unbacked range: those frames are RELEASED);
+ *   - an unbacked range does not hold frame 0;
  *   - pa_free()'s cached copy of the last range used equals that range.
  */
 #include <pvhk/page_alloc.h>
@@ -166,10 +169,13 @@ static int check_defer(const struct page_alloc *pa, struct pa_violation *v)
         for (pfn_t f = x->start; f < x->end;) {
             pfn_t lim = MIN(x->end, (f | (PA_CHUNK_FRAMES - 1)) + 1);
 
-            if (pa_chunk_touched(pa, r, f))
+            if (pa_chunk_touched(pa, r, f)) {
                 for (; f < lim; f++)
                     if (entry(pa, r, f)->info)
                         return bad(v, f, "deferred frame is initialised");
+            } else if (r->unbacked) {
+                return bad(v, f, "deferred frame is released (untouched unbacked chunk)");
+            }
             f = lim;
         }
     }
@@ -194,12 +200,17 @@ int pa_check(const struct page_alloc *pa, struct pa_violation *v)
             return bad(v, r->start, "range table index not contiguous");
         if (r->len != r->end - r->start || r->delta != r->start - r->base)
             return bad(v, r->start, "range length or index offset inconsistent");
+        if (r->unbacked > 1 || (r->unbacked && r->start == 0))
+            return bad(v, r->start, "unbacked flag invalid or on a range holding frame 0");
         total += r->end - r->start;
         while (p < r->end) {
             pfn_t lim = MIN(r->end, (p | (PA_CHUNK_FRAMES - 1)) + 1);
             const struct pa_frame *e = entry(pa, r, p);
 
             if (!pa_chunk_touched(pa, r, p)) {
+                /* Never written: all in the range's starting state. */
+                if (r->unbacked)
+                    cnt[PA_RELEASED] += lim - p;
                 p = lim;
                 continue;
             }
@@ -226,7 +237,7 @@ int pa_check(const struct page_alloc *pa, struct pa_violation *v)
         if (pa->last_range >= pa->nr_ranges || pa->cur.start != r->start ||
             pa->cur.end != r->end || pa->cur.len != r->len || pa->cur.delta != r->delta ||
             pa->cur.base != r->base || pa->cur.chunk_adj != r->chunk_adj ||
-            pa->cur.all_touched != r->all_touched)
+            pa->cur.all_touched != r->all_touched || pa->cur.unbacked != r->unbacked)
             return bad(v, PA_NO_FRAME, "pa_free()'s cached range differs from its range");
     }
     err = check_lists(pa, nlist, v);

@@ -4,6 +4,7 @@
  * per operation. Frames and counts are hex with 0x, orders decimal.
  *
  *   range START COUNT      -> ok             frames become known, UNINITIALISED
+ *   range-unbacked START COUNT -> ok | error: REASON   frames become known, RELEASED
  *   init START COUNT       -> ok | error: REASON
  *   alloc ORDER [low]      -> 0xFRAME | FAIL  (low: below 4 GiB)
  *   free FRAME ORDER       -> ok | error: REASON
@@ -137,7 +138,7 @@ int main(void)
 #define WANT(cond, what) do { if (!(cond)) { bad = what; goto malformed; } } while (0)
 #define END() WANT(!(extra = tok(&s)), "trailing garbage")
 
-        if (!strcmp(op, "range") || !strcmp(op, "init") || !strcmp(op, "defer") ||
+        if (!strcmp(op, "range") || !strcmp(op, "range-unbacked") || !strcmp(op, "init") || !strcmp(op, "defer") ||
             !strcmp(op, "take") || !strcmp(op, "release") || !strcmp(op, "populate") ||
             !strcmp(op, "scratch") || !strcmp(op, "unscratch")) {
             const char *to = NULL;
@@ -149,6 +150,9 @@ int main(void)
             if (!strcmp(op, "range")) {
                 rc = grow_table(c);
                 answer(rc ? rc : pa_add_range(&pa, a, c));
+            } else if (!strcmp(op, "range-unbacked")) {
+                rc = grow_table(c);
+                answer(rc ? rc : pa_add_range_unbacked(&pa, a, c));
             } else if (!strcmp(op, "init")) {
                 answer(pa_init_range(&pa, a, c));
             } else if (!strcmp(op, "defer")) {

@@ -98,6 +98,8 @@ struct pa_range {
     uint32_t chunk_adj;     /* chunk bit of f = (f >> PA_MAX_ORDER) + chunk_adj (mod 2^32) */
     uint32_t all_touched;   /* every entry readable: all chunks touched, or the
                              * storage was zeroed (pa_free() fast path) */
+    uint32_t unbacked;      /* registered by pa_add_range_unbacked(): an
+                             * untouched chunk is all RELEASED, not UNINITIALISED */
 };
 
 struct pa_defer {
@@ -142,6 +144,13 @@ void pa_setup(struct page_alloc *pa, struct pa_frame *table, uint64_t capacity,
 void pa_move_table(struct page_alloc *pa, struct pa_frame *table, uint64_t capacity);
 /* Register [start, start+count): its frames become known, UNINITIALISED. */
 int pa_add_range(struct page_alloc *pa, pfn_t start, uint64_t count);
+/*
+ * Register [start, start+count) with its frames already RELEASED (never
+ * backed: dom0's extra memory). O(1) whatever the count: a chunk of the
+ * range gets explicit RELEASED blocks only when an operation first writes
+ * in it. Frame 0 cannot be in such a range (PA_E_FRAME0).
+ */
+int pa_add_range_unbacked(struct page_alloc *pa, pfn_t start, uint64_t count);
 
 /* ---- heap -------------------------------------------------------------------- */
 pfn_t pa_alloc(struct page_alloc *pa, unsigned order, unsigned flags);

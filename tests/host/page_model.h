@@ -64,6 +64,16 @@ static inline int pm_add_range(struct pm *m, pfn_t s, uint64_t n)
     return 0;
 }
 
+/* A range whose frames start RELEASED (never backed); frame 0 refused. */
+static inline int pm_add_range_unbacked(struct pm *m, pfn_t s, uint64_t n)
+{
+    if (s == 0)
+        return PA_E_FRAME0;
+    pm_add_range(m, s, n);
+    memset(&m->st[m->base[m->nr - 1]], PA_RELEASED, n);
+    return 0;
+}
+
 /* Block state as an operation sees it: an offlining frame is in an in-use block. */
 static inline unsigned pm_bst(const struct pm *m, pfn_t f)
 {

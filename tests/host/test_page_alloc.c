@@ -330,3 +330,108 @@ HOST_TEST(page_alloc_checker_catches_corruption)
     CHECK(pa_check(&A, &v) == PA_E_CORRUPT && v.frame == 0x100);
     CHECK(v.what && strstr(v.what, "coalesced"));
 }
+
+/* Non-zero entries of [a, b): heads and marks actually written. */
+static unsigned written(pfn_t a, pfn_t b, const struct pa_range *r)
+{
+    unsigned n = 0;
+
+    for (pfn_t f = a; f < b; f++)
+        n += T[r->base + (f - r->start)].info != 0;
+    return n;
+}
+
+/*
+ * A range registered unbacked: RELEASED from the start at O(1) cost (no
+ * chunk touched), counted exactly; a chunk gets explicit RELEASED blocks
+ * (O(log) heads) only when something is written in it, and the part of it
+ * not being changed stays RELEASED.
+ */
+HOST_TEST(page_alloc_unbacked_range)
+{
+    /* RAM, then 2.5 chunks of extra memory starting mid-chunk. */
+    const pfn_t xs = 0x120000, xn = 0xa0000, c1 = 0x140000, c2 = 0x180000;
+    const uint64_t cap = 0x100 + xn;
+    uint8_t st[64];
+    pfn_t b;
+
+    for (unsigned zeroed = 0; zeroed < 2; zeroed++) {
+        free(T);
+        T = malloc(pa_table_bytes(cap));
+        memset(T, zeroed ? 0 : 0x5a, pa_table_bytes(cap));
+        pa_setup(&A, T, cap, zeroed ? PA_TABLE_ZEROED : 0);
+        CHECK(pa_add_range(&A, 0x100, 0x100) == PA_OK);
+        CHECK(pa_init_range(&A, 0x100, 0x100) == PA_OK);
+        CHECK(pa_add_range_unbacked(&A, 0, 0x10) == PA_E_FRAME0 && A.nr_ranges == 1);
+        CHECK(pa_add_range_unbacked(&A, 0x1f0, 0x10) == PA_E_OVERLAP);
+        CHECK(pa_add_range_unbacked(&A, xs, 0) == PA_E_INVAL);
+        CHECK(pa_add_range_unbacked(&A, xs, cap) == PA_E_NOSPACE);
+        CHECK(pa_nr_frames(&A, PA_RELEASED) == 0 && A.nr_ranges == 1);
+        CHECK(pa_add_range_unbacked(&A, xs, xn) == PA_OK);
+        const struct pa_range *r = &A.range[1];
+        CHECK(A.touched[0] == 1);                   /* the RAM chunk only: O(1) */
+        CHECK(pa_nr_frames(&A, PA_RELEASED) == xn);
+        CHECK(pa_nr_frames(&A, PA_UNINITIALISED) == 0);
+        CHECK(pa_nr_frames(&A, PA_FREE) == 0x100);
+        CHECK(pa_state(&A, xs) == PA_RELEASED && pa_state(&A, xs + xn - 1) == PA_RELEASED);
+        CHECK(pa_state(&A, xs + xn) == PA_OUTSIDE && pa_state(&A, xs - 1) == PA_OUTSIDE);
+        pa_states(&A, c1 - 32, 64, st);
+        CHECK(memchr(st, PA_RELEASED, 64) == st && !memchr(st, PA_UNINITIALISED, 64) &&
+              !memchr(st, PA_FREE, 64));
+        CHECK(ok_check());
+
+        /* Every operation a released frame refuses; none writes anything. */
+        CHECK(pa_free(&A, c1, 0) == PA_E_RELEASED && pa_free(&A, c1, 18) == PA_E_RELEASED);
+        CHECK(pa_free(&A, c1 + 1, 0) == PA_E_RELEASED);
+        CHECK(pa_init_range(&A, c1, 4) == PA_E_RELEASED);
+        CHECK(pa_defer(&A, c1, 4) == PA_E_RELEASED);
+        CHECK(pa_take(&A, c1, 4) == PA_E_RELEASED);
+        CHECK(pa_release(&A, c1, 4) == PA_E_RELEASED);
+        CHECK(pa_release_check(&A, c1, 4) == PA_E_RELEASED);
+        CHECK(pa_mark_inuse(&A, c1, 2) == PA_E_RELEASED);
+        CHECK(pa_unscratch(&A, c1, 4, PA_RELEASED) == PA_E_RELEASED);
+        CHECK(pa_offline(&A, c1, &(enum pa_state){ 0 }) == PA_E_RELEASED);
+        CHECK(pa_online(&A, c1, &(enum pa_state){ 0 }) == PA_E_RELEASED);
+        CHECK(pa_populate(&A, c2 - 2, 0x40003) == PA_E_SPANS);
+        CHECK(A.touched[0] == 1 && pa_nr_frames(&A, PA_RELEASED) == xn);
+        CHECK(pa_alloc(&A, 0, 0) == 0x100 && pa_free(&A, 0x100, 0) == PA_OK);
+        CHECK(pa_alloc(&A, 9, 0) == PA_NO_FRAME);   /* never handed out */
+        CHECK(ok_check());
+
+        /* RELEASED -> FREE across a chunk line: both chunks written down,
+         * the rest of them still RELEASED, in a few heads. */
+        CHECK(pa_populate(&A, c2 - 2, 4) == PA_OK);
+        CHECK(A.touched[0] == (1 | 4 | 8));
+        CHECK(pa_state(&A, c2 - 3) == PA_RELEASED && pa_state(&A, c2 - 2) == PA_FREE);
+        CHECK(pa_state(&A, c2 + 1) == PA_FREE && pa_state(&A, c2 + 2) == PA_RELEASED);
+        CHECK(pa_state(&A, c1) == PA_RELEASED && pa_state(&A, xs) == PA_RELEASED);
+        CHECK(pa_nr_frames(&A, PA_RELEASED) == xn - 4);
+        CHECK(pa_nr_frames(&A, PA_FREE) == 0x100 + 4);
+        CHECK(written(c1, c2 + PA_CHUNK_FRAMES, r) <= 2 * 2 * PA_MAX_ORDER);
+        CHECK(ok_check());
+        b = pa_alloc(&A, 1, 0);                     /* high memory first */
+        CHECK(b == c2 - 2 || b == c2);
+        CHECK(pa_free(&A, b, 1) == PA_OK);
+        CHECK(pa_release(&A, c2 - 2, 4) == PA_OK);
+        CHECK(pa_nr_frames(&A, PA_RELEASED) == xn);
+        CHECK(ok_check());
+
+        /* RELEASED -> SCRATCH in the untouched first chunk, and on to
+         * UNINITIALISED, deferred, initialised. */
+        CHECK(pa_scratch(&A, xs + 0x10, 0x10) == PA_OK);
+        CHECK(A.touched[0] == (1 | 2 | 4 | 8));
+        CHECK(pa_state(&A, xs + 0xf) == PA_RELEASED && pa_state(&A, xs + 0x10) == PA_SCRATCH);
+        CHECK(pa_state(&A, xs + 0x20) == PA_RELEASED);
+        CHECK(written(xs, c1, r) <= 2 * PA_MAX_ORDER);
+        CHECK(pa_nr_frames(&A, PA_SCRATCH) == 0x10);
+        CHECK(pa_unscratch(&A, xs + 0x10, 0x10, PA_UNINITIALISED) == PA_OK);
+        CHECK(pa_nr_frames(&A, PA_UNINITIALISED) == 0x10);
+        CHECK(pa_defer(&A, xs + 0x8, 0x10) == PA_E_RELEASED);
+        CHECK(pa_defer(&A, xs + 0x10, 0x10) == PA_OK);
+        CHECK(ok_check());
+        CHECK(pa_init_all(&A) == 0x10);
+        CHECK(pa_state(&A, xs + 0x10) == PA_FREE);
+        CHECK(pa_nr_frames(&A, PA_RELEASED) == xn - 0x10);
+        CHECK(ok_check());
+    }
+}

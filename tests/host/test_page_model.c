@@ -36,7 +36,9 @@ struct rig {
     unsigned failures;      /* stop a run after the first disagreement */
 };
 
-static void rig_setup(struct rig *g, const pfn_t (*ranges)[2], unsigned nr, bool garbage)
+/* Ranges whose bit is set in `unbacked` are registered unbacked (RELEASED). */
+static void rig_setup(struct rig *g, const pfn_t (*ranges)[2], unsigned nr, bool garbage,
+                      unsigned unbacked)
 {
     uint64_t total = 0;
 
@@ -49,9 +51,16 @@ static void rig_setup(struct rig *g, const pfn_t (*ranges)[2], unsigned nr, bool
     pa_setup(&g->pa, g->table, total, garbage ? 0 : PA_TABLE_ZEROED);
     memset(&g->m, 0, sizeof(g->m));
     for (unsigned i = 0; i < nr; i++) {
-        int rc = pa_add_range(&g->pa, ranges[i][0], ranges[i][1]);
+        int rc;
+
+        if (unbacked & (1U << i)) {
+            rc = pa_add_range_unbacked(&g->pa, ranges[i][0], ranges[i][1]);
+            CHECK(rc == pm_add_range_unbacked(&g->m, ranges[i][0], ranges[i][1]));
+        } else {
+            rc = pa_add_range(&g->pa, ranges[i][0], ranges[i][1]);
+            pm_add_range(&g->m, ranges[i][0], ranges[i][1]);
+        }
         CHECK(rc == 0);
-        pm_add_range(&g->m, ranges[i][0], ranges[i][1]);
     }
     g->failures = 0;
 }
@@ -168,14 +177,22 @@ static const char *const opname[] = {
     "release", "populate", "scratch", "unscratch", "mark_inuse", "init_all",
 };
 
-static void diff_run(uint64_t seed, uint64_t steps, bool garbage)
+/* Sets of diff_ranges registered unbacked (extra memory), one per run in turn. */
+static const unsigned diff_unbacked[] = {
+    0,
+    1U << 1,                    /* across a chunk boundary */
+    1U << 2 | 1U << 3,          /* both sides of the 4 GiB line, adjacent */
+    1U << 1 | 1U << 4,          /* and the odd start */
+};
+
+static void diff_run(uint64_t seed, uint64_t steps, bool garbage, unsigned unbacked)
 {
     static struct rig g;
     static struct live live[PM_MAX_FRAMES];
     unsigned nlive = 0;
 
     rng_state = seed;
-    rig_setup(&g, diff_ranges, ARRAY_SIZE(diff_ranges), garbage);
+    rig_setup(&g, diff_ranges, ARRAY_SIZE(diff_ranges), garbage, unbacked);
     for (uint64_t step = 0; step < steps && !g.failures; step++) {
         unsigned op = rn(100), k, ns = 0, ms = 0;
         pfn_t f = rnd_frame(&g), got;
@@ -302,7 +319,8 @@ HOST_TEST(page_model_differential)
     uint64_t per_run = 20000;
 
     for (uint64_t s = 0; s * per_run < total; s++) {
-        diff_run(0x5eed0000 + s, per_run, s & 1);
+        diff_run(0x5eed0000 + s, per_run, s & 1,
+                 diff_unbacked[(s >> 1) % ARRAY_SIZE(diff_unbacked)]);
         if (s > 4 && !host_soak && s * per_run >= total)
             break;
     }
@@ -460,8 +478,8 @@ HOST_TEST(page_model_exhaustive)
     unsigned depth = host_soak ? 4 : 3;
 
     xops_build();
-    for (unsigned start = 0; start < 4; start++) {
-        rig_setup(&g, tiny_ranges, ARRAY_SIZE(tiny_ranges), start & 1);
+    for (unsigned start = 0; start < 5; start++) {
+        rig_setup(&g, tiny_ranges, ARRAY_SIZE(tiny_ranges), start & 1, start == 4 ? 2 : 0);
         switch (start) {
         case 1:                 /* all initialised */
             CHECK(pa_init_range(&g.pa, 0, 7) == 0 && pm_init(&g.m, 0, 7) == 0);
@@ -480,6 +498,9 @@ HOST_TEST(page_model_exhaustive)
                 CHECK(pa_offline(&g.pa, 9, (enum pa_state *)&a) == 0);
                 CHECK(pm_offline(&g.m, 9, &b) == 0);
             }
+            break;
+        case 4:                 /* [8, 17) registered unbacked: all RELEASED */
+            CHECK(pa_init_range(&g.pa, 0, 7) == 0 && pm_init(&g.m, 0, 7) == 0);
             break;
         }
         xnodes = 0;
