@@ -167,8 +167,9 @@ void memblock_boot_init(void)
 
 /*
  * The P2M and the scratch pool over the fresh frame table: release what
- * boot_trim_reserve() set aside, mark extra memory as unbacked, and give
- * the pool its space (dom0: UNUSABLE extra memory; domU: released RAM).
+ * boot_trim_reserve() set aside (extra memory is RELEASED already: see
+ * heap_init()), and give the pool its space (dom0: UNUSABLE extra memory;
+ * domU: released RAM).
  */
 static void p2m_boot(paddr_t domu_scratch, uint64_t domu_scratch_pages)
 {
@@ -183,13 +184,6 @@ static void p2m_boot(paddr_t domu_scratch, uint64_t domu_scratch_pages)
     p2m_print_result("boot trim", rc, &res);
     if (rc)
         panic("p2m: boot trim to %llu pages failed (%d)", (unsigned long long)boot_target, rc);
-    for (unsigned i = 0; i < extra_mem.nr_regions; i++) {
-        rc = p2m_adopt_unbacked(&p2m, extra_mem.region[i].start_pfn, extra_mem.region[i].nr_pfns);
-        if (rc)
-            panic("p2m: cannot mark extra memory 0x%llx+%llu unbacked: %s",
-                  (unsigned long long)extra_mem.region[i].start_pfn,
-                  (unsigned long long)extra_mem.region[i].nr_pfns, pa_strerror(rc));
-    }
     p2m_set_ranges(&p2m, ram, nr_ram, &extra_mem);
     p2m_ready = true;
 
@@ -260,9 +254,11 @@ void heap_init(void)
                   (unsigned long long)PFN_DOWN(e->addr), (unsigned long long)e820_pages(e),
                   pa_strerror(rc));
     }
+    /* Extra memory was never backed: its frames start RELEASED, in O(1)
+     * per range (no chunk of it is touched until something uses it). */
     for (unsigned i = 0; i < extra_mem.nr_regions; i++) {
         const struct extra_mem_region *r = &extra_mem.region[i];
-        int rc = pa_add_range(&heap, r->start_pfn, r->nr_pfns);
+        int rc = pa_add_range_unbacked(&heap, r->start_pfn, r->nr_pfns);
         if (rc)
             panic("heap: cannot add extra memory 0x%llx+0x%llx pages: %s",
                   (unsigned long long)r->start_pfn, (unsigned long long)r->nr_pfns,
