@@ -94,18 +94,17 @@ static inline unsigned piece_order(pfn_t p, pfn_t end)
 static void touch_chunk(struct page_alloc *pa, const struct pa_range *r, pfn_t f)
 {
     uint32_t c = chunk_bit(r, f);
-    pfn_t a, b;
 
     if ((pa->touched[c / 64] >> (c % 64)) & 1)
         return;
-    a = MAX(r->start, ALIGN_DOWN(f, PA_CHUNK_FRAMES));
-    b = MIN(r->end, chunk_end(f));
-    if (!(pa->flags & PA_TABLE_ZEROED))
-        memset(ent(pa, r, a), 0, (size_t)(b - a) * sizeof(struct pa_frame));
-    if (r->unbacked) {
-        uint32_t rid = (uint32_t)(r - pa->range);
+    if (!(pa->flags & PA_TABLE_ZEROED) || r->unbacked) {
+        pfn_t a = MAX(r->start, ALIGN_DOWN(f, PA_CHUNK_FRAMES));
+        pfn_t b = MIN(r->end, chunk_end(f));
+        uint32_t rid = (uint32_t)(r - pa->range);     /* r is in pa->range[] */
 
-        for (pfn_t p = a; p < b;) {
+        if (!(pa->flags & PA_TABLE_ZEROED))
+            memset(ent(pa, r, a), 0, (size_t)(b - a) * sizeof(struct pa_frame));
+        for (pfn_t p = a; r->unbacked && p < b;) {
             unsigned k = piece_order(p, b);
             struct pa_frame *e = ent(pa, r, p);
 
