@@ -23,13 +23,6 @@ const char *xen_services_error;
 int xen_services_errno;
 static bool services_up;
 
-static long current_reservation(void)
-{
-    domid_t self = DOMID_SELF;
-
-    return xen_memory_op(XENMEM_current_reservation, &self);
-}
-
 int xen_shared_info_map(pfn_t gpfn)
 {
     uint64_t pa = PFN_PHYS(gpfn);
@@ -53,9 +46,9 @@ int xen_shared_info_map(pfn_t gpfn)
         .idx = 0,
         .gpfn = gpfn,
     };
-    xen_shared_info_resv_before = current_reservation();
+    xen_shared_info_resv_before = xen_current_reservation();
     long rc = xen_memory_op(XENMEM_add_to_physmap, &xatp);
-    xen_shared_info_resv_after = current_reservation();
+    xen_shared_info_resv_after = xen_current_reservation();
     if (rc)
         return (int)rc;
     xen_shared_info_pfn = gpfn;
