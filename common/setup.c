@@ -13,6 +13,7 @@
 #include <pvhk/platform.h>
 #include <pvhk/printk.h>
 #include <pvhk/selftest.h>
+#include <pvhk/start_info.h>
 #include <pvhk/string.h>
 #include <pvhk/time.h>
 #include <pvhk/trap.h>
@@ -30,9 +31,12 @@ static enum platform detect_platform(uint64_t si_paddr)
     xen_cpuid_base = xen_detect_cpuid();
     if (!xen_cpuid_base)
         return PLATFORM_BARE;
-    /* The flags are only trusted with a good magic; a bad one is reported
-     * by start_info_copy() on the domU console, which works for dom0 too. */
-    if (si && si->magic == XEN_HVM_START_MAGIC_VALUE && (si->flags & SIF_INITDOMAIN))
+    /* The flags are only trusted in a start_info we can read; a bad one is
+     * reported by start_info_copy() on the domU console (port 0xE9), which
+     * works for dom0 too. */
+    char why[96];
+    if (si && !start_info_refusal(si->magic, si->version, why, sizeof(why)) &&
+        (si->flags & SIF_INITDOMAIN))
         return PLATFORM_XEN_DOM0;
     return PLATFORM_XEN_DOMU;
 }
