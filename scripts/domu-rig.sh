@@ -223,6 +223,16 @@ tr -d '\r' < "$LOG" > "$CLEAN"
 
 # The guest's log lines: "(dN) text", possibly behind "(XEN) " and a
 # "[timestamp] " prefix.
+# The domid dom0 reported for guest NAME in SECTION. The marker ends in ';'
+# because Xen's "(dN) ..." lines share the serial with dom0's and may be glued
+# onto the marker's line; xl's own "(domid N)" log line is the fallback.
+domid_of() { # NAME SECTION
+    local d
+    d=$(sed -n "s/^RIG: DOMID $1 \([0-9][0-9]*\);.*/\1/p" "$2" | head -n1)
+    [ -n "$d" ] || d=$(sed -n "s/.*Waiting for domain $1 (domid \([0-9][0-9]*\)).*/\1/p" "$2" | head -n1)
+    echo "$d"
+}
+
 guest_lines() { # FILE DOMID
     sed -n "s/^\(([A-Z]*) \)\{0,1\}\(\[[^]]*\] \)\{0,1\}(d$2) //p" "$1"
 }
@@ -324,7 +334,7 @@ for s in "${selected[@]}"; do
                       on {print}
                       $0 ~ "^RIG: END " n " " {on = 0}' "$CLEAN" > "$section"
     why=""; skip=""
-    domid=$(sed -n "s/^RIG: DOMID $name \([0-9]*\)$/\1/p" "$section" | head -n1)
+    domid=$(domid_of "$name" "$section")
     if [ ! -s "$section" ]; then
         why="never started (dom0 or QEMU died first; see $LOG)"
     elif ! grep -q "^RIG: END $name " "$section"; then
@@ -353,7 +363,7 @@ for s in "${selected[@]}"; do
     # pair:OTHER: the second guest must pass as well.
     case "$how" in pair:*)
         other=${how#pair:}
-        odomid=$(sed -n "s/^RIG: DOMID $other \([0-9]*\)$/\1/p" "$section" | head -n1)
+        odomid=$(domid_of "$other" "$section")
         if [ -z "$why" ] && [ -z "$odomid" ]; then
             why="$other: xl create failed: $(grep -E '^RIG: create ' "$section" | tail -n 3 |
                   sed 's/^RIG: [a-z]* //' | tr '\n' ' ')"
