@@ -233,8 +233,11 @@ domid_of() { # NAME SECTION
     echo "$d"
 }
 
+# Guest N's text: what follows the first "(dN) " on a line. Xen prints a
+# guest line whole, but dom0's output shares the serial and may be glued in
+# front of it ("RIG: DOMID x 3;(d3) [ts] text").
 guest_lines() { # FILE DOMID
-    sed -n "s/^\(([A-Z]*) \)\{0,1\}\(\[[^]]*\] \)\{0,1\}(d$2) //p" "$1"
+    sed -n "/(d$2) /{s/(d$2) /\n/;s/^[^\n]*\n//;p}" "$1"
 }
 
 # Check one guest's section; prints the checker's words and returns its

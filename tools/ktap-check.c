@@ -6,8 +6,9 @@
  *
  * Lines may carry Xen's decorations: "(XEN) ", a "[   1.234567] " timestamp,
  * "(dN) " for a domU's port-0xE9 output, and "\r\n" endings. With --domain N
- * only lines from "(dN) " are read; otherwise lines with a "(dN) " prefix
- * are ignored (they belong to some other guest).
+ * only text after "(dN) " is read (wherever it starts on the line: other
+ * output may be glued in front); otherwise lines with a "(dN) " prefix are
+ * ignored (they belong to some guest).
  *
  * Exit status: 0 PASS; 1 a test failed (or the KTAP is inconsistent);
  * 2 no verdict (the kernel hung or died silently); 3 panic or exception.
@@ -32,7 +33,29 @@ static char *strip(char *l)
         if (*p == '\r')
             *p = ' ';
 
-    bool from_domain = false;
+    /*
+     * A domU's lines: Xen prints each one whole, but dom0's own console
+     * output shares the serial and may be glued in front of it ("RIG: ...
+     * (d3) [ts] ok 5 foo"). So take the text after the first "(dN) "
+     * anywhere on the line, then its timestamp.
+     */
+    if (domain >= 0) {
+        char needle[24];
+        snprintf(needle, sizeof(needle), "(d%d) ", domain);
+        char *p = strstr(l, needle);
+        if (!p)
+            return NULL;
+        l = p + strlen(needle);
+        if (l[0] == '[') {
+            char *e = l + 1;
+            while (*e == ' ' || isdigit((unsigned char)*e) || *e == '.')
+                e++;
+            if (*e == ']' && e[1] == ' ' && e > l + 1)
+                l = e + 2;
+        }
+        return l;
+    }
+
     for (;;) {
         if (!strncmp(l, "(XEN) ", 6)) {
             l += 6;
@@ -49,19 +72,12 @@ static char *strip(char *l)
         }
         if (l[0] == '(' && l[1] == 'd' && isdigit((unsigned char)l[2])) {
             char *e;
-            long d = strtol(l + 2, &e, 10);
-            if (e[0] == ')' && e[1] == ' ') {
-                if (domain < 0 || d != domain)
-                    return NULL;
-                from_domain = true;
-                l = e + 2;
-                continue;
-            }
+            (void)strtol(l + 2, &e, 10);
+            if (e[0] == ')' && e[1] == ' ')
+                return NULL;        /* some guest's line: not ours */
         }
         break;
     }
-    if (domain >= 0 && !from_domain)
-        return NULL;
     return l;
 }
 
