@@ -140,29 +140,28 @@ int pa_range_of(const struct page_alloc *pa, pfn_t f)
 /* ---- free lists ---------------------------------------------------------------- */
 
 static inline __attribute__((always_inline))
-void list_push(struct page_alloc *pa, unsigned z, unsigned k, uint32_t idx)
+void list_push(struct pa_frame *t, struct pa_zone *zn, unsigned k, uint32_t idx)
 {
-    struct pa_frame *t = pa->table;
-    uint32_t *hp = &pa->head[z][k], h = *hp;
+    uint32_t h = zn->head[k];
 
     t[idx].next = h;
     t[idx].prev = PA_NIL;
     if (h != PA_NIL)
         t[h].prev = idx;
     else
-        pa->avail[z] |= BIT(k);     /* the list was empty */
-    *hp = idx;
+        zn->avail |= BIT(k);        /* the list was empty */
+    zn->head[k] = idx;
 }
 
-static inline void list_del(struct page_alloc *pa, unsigned z, unsigned k, uint32_t idx)
+static inline __attribute__((always_inline))
+void list_del(struct pa_frame *t, struct pa_zone *zn, unsigned k, uint32_t idx)
 {
-    struct pa_frame *t = pa->table;
     uint32_t n = t[idx].next, p = t[idx].prev;
 
     if (p != PA_NIL)
         t[p].next = n;
-    else if ((pa->head[z][k] = n) == PA_NIL)
-        pa->avail[z] &= ~BIT(k);
+    else if ((zn->head[k] = n) == PA_NIL)
+        zn->avail &= ~BIT(k);
     if (n != PA_NIL)
         t[n].prev = p;
 }
@@ -203,55 +202,71 @@ static pfn_t merge_limit(const struct pa_range *r, pfn_t f)
 }
 
 /*
- * Put the block (f, k) on its free list, coalesced with its free buddies.
- * want is PA_INFO(PA_FREE, k), idx the table index of f, be the first free
- * buddy (free_buddy(), non-NULL) or NULL. f's entry carries the range
- * index (every head does; free_range() writes it on a fresh entry); the
- * block's other entries are zero. Merging makes one of two heads the
- * union's head, so no range index is written here.
+ * Put the block (f, k) on its free list, coalesced with its free buddies;
+ * be is the first of them (free_buddy(), non-NULL). f's entry carries the
+ * range index (every head does; free_range() writes it on a fresh entry)
+ * and the block's other entries are zero. Merging makes one of two heads
+ * the union's head, so no range index is written here.
  *
  * Merging stays inside merge_limit()'s block, the whole chunk but at a
  * range's ends, so after the first buddy the loop tests no bounds.
+ *
+ * Out of line, and reached from pa_free() by a tail call: the loop needs
+ * more registers than the caller-saved ones, and only a free that merges
+ * should pay for saving them.
  */
-static inline __attribute__((always_inline))
-void free_insert(struct page_alloc *pa, const struct pa_range *r, pfn_t f, unsigned k,
-                 uint32_t want, uint32_t idx, struct pa_frame *be)
+static __attribute__((noinline))
+int free_merge(struct page_alloc *pa, const struct pa_range *r, pfn_t f, unsigned k,
+               struct pa_frame *be)
 {
     struct pa_frame *t = pa->table;
-    unsigned z = zone_of(f);
-    pfn_t size = 1ULL << k;
+    struct pa_zone *zn = &pa->zone[zone_of(f)];
+    pfn_t size = 1ULL << k, c = ALIGN_DOWN(f, PA_CHUNK_FRAMES), stop = PA_CHUNK_FRAMES;
+    uint32_t idx;
 
-    pa->nr_free[z] += size;
-    if (be) {
-        pfn_t c = ALIGN_DOWN(f, PA_CHUNK_FRAMES), stop = PA_CHUNK_FRAMES;
+    zn->nr_free += size;
+    if (unlikely(c < r->start || r->end - c < PA_CHUNK_FRAMES))
+        stop = merge_limit(r, f);
+    t[(uint32_t)(f - r->delta)].info = 0;   /* the union's head is written below */
+    for (;;) {
+        /* Unlink the buddy (list_del(), open-coded). */
+        uint32_t n = be->next, p = be->prev;
 
-        if (unlikely(c < r->start || r->end - c < PA_CHUNK_FRAMES))
-            stop = merge_limit(r, f);
-        t[idx].info = 0;                    /* the union's head is written below */
-        for (;;) {
-            /* Unlink the buddy (list_del, open-coded on the hot path). */
-            uint32_t n = be->next, p = be->prev;
-
-            if (p != PA_NIL)
-                t[p].next = n;
-            else if ((pa->head[z][ORDER_OF(want)] = n) == PA_NIL)
-                pa->avail[z] &= ~BIT(ORDER_OF(want));
-            if (n != PA_NIL)
-                t[n].prev = p;
-            be->info = 0;
-            f &= ~size;                     /* the union starts at the lower one */
-            size <<= 1;
-            want += 1U << PA_ORDER_SHIFT;
-            if (size == stop)
-                break;
-            be = &t[(uint32_t)((f ^ size) - r->delta)];
-            if (be->info != want)
-                break;
-        }
-        idx = (uint32_t)(f - r->delta);
+        if (p != PA_NIL)
+            t[p].next = n;
+        else if ((zn->head[k] = n) == PA_NIL)
+            zn->avail &= ~BIT(k);
+        if (n != PA_NIL)
+            t[n].prev = p;
+        be->info = 0;
+        f &= ~size;                         /* the union starts at the lower one */
+        size <<= 1;
+        k++;
+        if (size == stop)
+            break;
+        be = &t[(uint32_t)((f ^ size) - r->delta)];
+        if (be->info != PA_INFO(PA_FREE, k))
+            break;
     }
-    t[idx].info = want;
-    list_push(pa, z, ORDER_OF(want), idx);
+    idx = (uint32_t)(f - r->delta);
+    t[idx].info = PA_INFO(PA_FREE, k);
+    list_push(t, zn, k, idx);
+    return PA_OK;
+}
+
+/* Put the block (f, k), head entry holding its range index, on its free list. */
+static void free_insert(struct page_alloc *pa, const struct pa_range *r, pfn_t f, unsigned k)
+{
+    struct pa_frame *be = k < PA_MAX_ORDER ? free_buddy(pa, r, f, k) : NULL;
+    uint32_t idx = (uint32_t)(f - r->delta);
+
+    if (be) {
+        free_merge(pa, r, f, k, be);
+        return;
+    }
+    pa->zone[zone_of(f)].nr_free += 1ULL << k;
+    pa->table[idx].info = PA_INFO(PA_FREE, k);
+    list_push(pa->table, &pa->zone[zone_of(f)], k, idx);
 }
 
 /* [a, b) -> FREE in maximal aligned blocks, frame 0 left out. */
@@ -268,8 +283,7 @@ static void free_range(struct page_alloc *pa, const struct pa_range *r, uint32_t
         k = piece_order(a, b);
         touch_chunk(pa, r, a);
         ent(pa, r, a)->rid = rid;
-        free_insert(pa, r, a, k, PA_INFO(PA_FREE, k), (uint32_t)(a - r->delta),
-                    k < PA_MAX_ORDER ? free_buddy(pa, r, a, k) : NULL);
+        free_insert(pa, r, a, k);
         a += 1ULL << k;
     }
 }
@@ -378,7 +392,8 @@ void pa_setup(struct page_alloc *pa, struct pa_frame *table, uint64_t capacity,
     pa->table = table;
     pa->capacity = MIN(capacity, (uint64_t)PA_NIL);
     pa->flags = flags;
-    memset(pa->head, 0xff, sizeof(pa->head));
+    for (unsigned z = 0; z < PA_NR_ZONES; z++)
+        memset(pa->zone[z].head, 0xff, sizeof(pa->zone[z].head));
     pa->err_frame = PA_NO_FRAME;
 }
 
@@ -410,6 +425,10 @@ int pa_add_range(struct page_alloc *pa, pfn_t start, uint64_t count)
     r->len = count;
     r->base = (uint32_t)pa->used;
     r->delta = start - r->base;
+    pa->delta[pa->nr_ranges - 1] = r->delta;
+    r->int_start = ALIGN_UP(start, PA_CHUNK_FRAMES);
+    r->int_len = ALIGN_DOWN(end, PA_CHUNK_FRAMES) > r->int_start ?
+                 ALIGN_DOWN(end, PA_CHUNK_FRAMES) - r->int_start : 0;
     r->chunk_base = pa->nr_chunks;
     r->chunk_adj = pa->nr_chunks - (uint32_t)(start >> PA_MAX_ORDER);
     /* Zeroed storage: every entry is readable from the start, so pa_free()
@@ -556,8 +575,9 @@ static void range_apply(struct page_alloc *pa, int i, pfn_t start, uint64_t coun
             s.head->info = 0;   /* the block is dissolved, then rebuilt */
             switch (s.state) {
             case PA_FREE:
-                list_del(pa, zone_of(s.start), s.order, (uint32_t)(s.head - pa->table));
-                pa->nr_free[zone_of(s.start)] -= 1ULL << s.order;
+                list_del(pa->table, &pa->zone[zone_of(s.start)], s.order,
+                         (uint32_t)(s.head - pa->table));
+                pa->zone[zone_of(s.start)].nr_free -= 1ULL << s.order;
                 /* What lies outside the range goes back (the free run is split). */
                 free_range(pa, r, (uint32_t)i, s.start, a);
                 free_range(pa, r, (uint32_t)i, b, s.end);
@@ -726,76 +746,79 @@ uint64_t pa_init_all(struct page_alloc *pa)
 
 /* ---- alloc and free: the hot paths -------------------------------------------------- */
 
-/* Unlink and return the first block of the non-empty list (z, k). */
+/*
+ * Take the first block of the non-empty list (zn, order) and return its
+ * frame, INUSE.
+ */
 static inline __attribute__((always_inline))
-uint32_t list_pop(struct page_alloc *pa, unsigned z, unsigned k)
+pfn_t take_exact(struct page_alloc *pa, struct pa_zone *zn, unsigned order)
 {
     struct pa_frame *t = pa->table;
-    uint32_t idx = pa->head[z][k], nxt = t[idx].next;
+    uint32_t idx = zn->head[order], nxt = t[idx].next;
 
-    pa->head[z][k] = nxt;
+    zn->head[order] = nxt;
     if (nxt != PA_NIL)
         t[nxt].prev = PA_NIL;
     else
-        pa->avail[z] &= ~BIT(k);
-    return idx;
-}
-
-/*
- * The block at table index idx, a FREE head of `order` just off its list,
- * becomes INUSE: its frame. Its info is PA_INFO(PA_FREE, order) (pa_check()
- * verifies that of every listed head): one add makes it PA_INUSE.
- */
-static inline __attribute__((always_inline))
-pfn_t hand_out(struct page_alloc *pa, unsigned z, uint32_t idx, unsigned order)
-{
-    struct pa_frame *e = &pa->table[idx];
-
-    e->info += PA_INUSE - PA_FREE;
-    pa->nr_free[z] -= 1ULL << order;
+        zn->avail &= ~BIT(order);
+    /* Its info is PA_INFO(PA_FREE, order) (pa_check() verifies that of
+     * every listed head): one add makes it INUSE. */
+    t[idx].info += PA_INUSE - PA_FREE;
+    zn->nr_free -= 1ULL << order;
     pa->count[PA_INUSE] += 1ULL << order;
-    return idx + pa->range[e->rid].delta;
+    return idx + pa->delta[t[idx].rid];
 }
 
 /*
- * Take the first block of list (z, j) and split it down to `order`: the
- * upper halves go on the lists order..j-1, the bottom is handed out. j is
- * the smallest non-empty order >= `order` (both callers find it with one
- * count-trailing-zeros), so those lists are empty: each half becomes the
- * only block of its list, with no head to read or link.
+ * Take the first block of list (zn, j) and split it down to `order` < j:
+ * the upper halves go on the lists order..j-1, the bottom becomes INUSE
+ * and its frame is returned. j is the smallest non-empty order above
+ * `order` (callers find it with one count-trailing-zeros), so those lists
+ * are empty: each half becomes the only block of its list, with no head
+ * to read or link.
  */
 static __attribute__((noinline))
-pfn_t take_block(struct page_alloc *pa, unsigned z, unsigned j, unsigned order)
+pfn_t take_split(struct page_alloc *pa, struct pa_zone *zn, uint32_t half, uint32_t size)
 {
-    struct pa_frame *t = pa->table, *e;
-    uint32_t *hp = &pa->head[z][j], idx = *hp, nxt;
-    uint32_t half = BIT(j), low = BIT(order), info = PA_INFO(PA_FREE, j);
+    unsigned j = (unsigned)__builtin_ctz(half);
+    struct pa_frame *t = pa->table, *e, *h;
+    uint32_t *hp = &zn->head[j], idx = *hp, nxt, rid, info = PA_INFO(PA_FREE, j);
+    pfn_t ret;
 
-    /* list_pop(), with the bitmap update folded into one subtraction:
-     * bits order..j-1 of avail are clear and bit j is set, so subtracting
-     * BIT(order) sets the former and clears the latter. */
     e = &t[idx];
     nxt = e->next;
+    rid = e->rid;
     *hp = nxt;
-    pa->avail[z] -= low;
+    /* Bits order..j-1 of avail are clear and bit j is set: subtracting
+     * BIT(order) sets the former and clears the latter. */
+    zn->avail -= size;
     if (nxt != PA_NIL) {
         t[nxt].prev = PA_NIL;
-        pa->avail[z] |= half;               /* list j still non-empty */
+        zn->avail |= half;                  /* list j still non-empty */
     }
-    while (half > low) {
+    /* Counters and result first: fewer values live in the loop. */
+    zn->nr_free -= size;
+    pa->count[PA_INUSE] += size;
+    ret = idx + pa->delta[rid];
+    do {
         half >>= 1;
         info -= 1U << PA_ORDER_SHIFT;
-        e[half].next = PA_NIL;
-        e[half].prev = PA_NIL;
-        e[half].info = info;
-        e[half].rid = e->rid;
+        h = e + half;
+        h->next = PA_NIL;
+        h->prev = PA_NIL;
+        h->info = info;
+        h->rid = rid;
         *--hp = idx + half;
-    }
-    /* hand_out(), open-coded: info is now PA_INFO(PA_FREE, order). */
-    e->info = info + (PA_INUSE - PA_FREE);
-    pa->nr_free[z] -= low;
-    pa->count[PA_INUSE] += low;
-    return idx + pa->range[e->rid].delta;
+    } while (half != size);
+    e->info = info + (PA_INUSE - PA_FREE);  /* info is PA_INFO(PA_FREE, order) */
+    return ret;
+}
+
+/* The first block of list (zn, j), j >= order, split down to `order`. */
+static __attribute__((noinline))
+pfn_t take_block(struct page_alloc *pa, struct pa_zone *zn, unsigned j, unsigned order)
+{
+    return j == order ? take_exact(pa, zn, order) : take_split(pa, zn, BIT(j), BIT(order));
 }
 
 /* Nothing on the lists of either zone: initialise deferred memory until a
@@ -806,10 +829,10 @@ pfn_t alloc_grow(struct page_alloc *pa, unsigned order, unsigned flags)
     while (grow(pa, flags)) {
         /* High memory first: keep what lies below 4 GiB for those who need it. */
         for (int z = (flags & PA_ALLOC_LOW) ? PA_ZONE_LOW : PA_ZONE_HIGH; z >= 0; z--) {
-            uint32_t bits = pa->avail[z] >> order;
+            uint32_t bits = pa->zone[z].avail >> order;
 
             if (bits)
-                return take_block(pa, (unsigned)z, order + (unsigned)__builtin_ctz(bits),
+                return take_block(pa, &pa->zone[z], order + (unsigned)__builtin_ctz(bits),
                                   order);
         }
     }
@@ -822,10 +845,11 @@ pfn_t alloc_grow(struct page_alloc *pa, unsigned order, unsigned flags)
 static __attribute__((noinline, cold))
 pfn_t alloc_slow(struct page_alloc *pa, unsigned order, unsigned flags)
 {
-    uint32_t bits = pa->avail[PA_ZONE_LOW] >> order;
+    uint32_t bits = pa->zone[PA_ZONE_LOW].avail >> order;
 
     if (!(flags & PA_ALLOC_LOW) && bits)
-        return take_block(pa, PA_ZONE_LOW, order + (unsigned)__builtin_ctz(bits), order);
+        return take_block(pa, &pa->zone[PA_ZONE_LOW], order + (unsigned)__builtin_ctz(bits),
+                          order);
     if (!pa->nr_defer)
         return PA_NO_FRAME;
     return alloc_grow(pa, order, flags);
@@ -833,18 +857,19 @@ pfn_t alloc_slow(struct page_alloc *pa, unsigned order, unsigned flags)
 
 pfn_t pa_alloc(struct page_alloc *pa, unsigned order, unsigned flags)
 {
-    unsigned z = (flags & PA_ALLOC_LOW) ? PA_ZONE_LOW : PA_ZONE_HIGH;
+    struct pa_zone *zn = &pa->zone[(flags & PA_ALLOC_LOW) ? PA_ZONE_LOW : PA_ZONE_HIGH];
     uint32_t bits;
 
     if (unlikely(order > PA_MAX_ORDER))
         return PA_NO_FRAME;
-    bits = pa->avail[z] >> order;
-    if (likely(bits & 1))   /* an exact fit: take_block() without the split */
-        return hand_out(pa, z, list_pop(pa, z, order), order);
+    bits = zn->avail >> order;
+    if (likely(bits & 1))
+        return take_exact(pa, zn, order);
     if (unlikely(!bits))
         return alloc_slow(pa, order, flags);
-    /* Only larger blocks: split one. */
-    return take_block(pa, z, order + (unsigned)__builtin_ctz(bits), order);
+    /* Only larger blocks: split the first of the smallest (bits & -bits
+     * is the lowest set bit, so half is BIT(j)). */
+    return take_split(pa, zn, (bits & -bits) << order, BIT(order));
 }
 
 /* Free an INUSE block that holds offlining frames: they become OFFLINED. */
@@ -927,59 +952,114 @@ int free_checked(struct page_alloc *pa, pfn_t f, unsigned k)
         return fail(pa, r->end, PA_E_SPANS);
     if (touched(pa, r, f) && ent(pa, r, f)->info == PA_INFO(PA_INUSE, k)) {
         pa->count[PA_INUSE] -= 1ULL << k;
-        free_insert(pa, r, f, k, PA_INFO(PA_FREE, k), (uint32_t)(f - r->delta),
-                    k < PA_MAX_ORDER ? free_buddy(pa, r, f, k) : NULL);
+        free_insert(pa, r, f, k);
         return PA_OK;
     }
     return free_slow(pa, i, f, k);
+}
+
+/* pa_free() of a valid INUSE block in a chunk the range only partly
+ * covers: buddies need their bounds checked. */
+static __attribute__((noinline))
+int free_edge(struct page_alloc *pa, pfn_t f, unsigned k)
+{
+    pa->count[PA_INUSE] -= 1ULL << k;
+    free_insert(pa, &pa->cur, f, k);
+    return PA_OK;
+}
+
+/*
+ * pa_free() of the block at e, `size` frames at offset c in a chunk wholly
+ * inside its range, whose buddy be is FREE: unlink buddies and climb
+ * until one is not free or the block is the whole chunk. Every buddy met
+ * lies in the chunk, whose entries are contiguous in the table: the loop
+ * works on the offset in the chunk and finds a buddy's entry with one xor,
+ * with no bounds to test.
+ */
+static __attribute__((noinline))
+int free_merge_chunk(struct pa_frame *t, struct pa_zone *zn, pfn_t c, pfn_t size,
+                     struct pa_frame *e, struct pa_frame *be)
+{
+    struct pa_frame *cb = e - c;            /* the chunk's first entry */
+    uint32_t want = be->info;               /* PA_INFO(PA_FREE, k) */
+    uint32_t idx, h;
+
+    zn->nr_free += size;
+    e->info = 0;                            /* the union's head is written below */
+    for (;;) {
+        /* Unlink the buddy (list_del(), open-coded). */
+        uint32_t n = be->next, p = be->prev;
+
+        if (p != PA_NIL)
+            t[p].next = n;
+        else if ((zn->head[ORDER_OF(want)] = n) == PA_NIL)
+            zn->avail &= ~(uint32_t)size;   /* BIT(k), k < PA_MAX_ORDER */
+        if (n != PA_NIL)
+            t[n].prev = p;
+        be->info = 0;
+        c &= ~size;                         /* the union starts at the lower one */
+        size <<= 1;
+        want += 1U << PA_ORDER_SHIFT;
+        if (size == PA_CHUNK_FRAMES)
+            break;
+        be = &cb[c ^ size];
+        if (be->info != want)
+            break;
+    }
+    /* list_push(), with BIT(k) at hand as size. */
+    e = &cb[c];
+    e->info = want;
+    idx = (uint32_t)(e - t);
+    h = zn->head[ORDER_OF(want)];
+    e->next = h;
+    e->prev = PA_NIL;
+    if (h != PA_NIL)
+        t[h].prev = idx;
+    else
+        zn->avail |= (uint32_t)size;        /* size < 2^32 here: it is BIT(k) */
+    zn->head[ORDER_OF(want)] = idx;
+    return PA_OK;
 }
 
 int pa_free(struct page_alloc *pa, pfn_t f, unsigned k)
 {
     const struct pa_range *r = &pa->cur;
     struct pa_frame *t = pa->table, *e, *be;
-    uint64_t want = (uint64_t)k << PA_ORDER_SHIFT | PA_HEAD | PA_INUSE;
+    struct pa_zone *zn;
     pfn_t off = f - r->start, size;
-    uint32_t idx;
-    unsigned z;
+    uint32_t want;
 
     /* In the cached range, chunk readable (an untouched chunk is not
-     * zeroed yet: its entries mean nothing)... */
-    if (unlikely(off >= r->len || (!r->all_touched && !touched(pa, r, f))))
+     * zeroed yet: its entries mean nothing), order below the top one
+     * (a top-order block has no buddy: the slow path frees it)... */
+    if (unlikely(off >= r->len || (!r->all_touched && !touched(pa, r, f)) ||
+                 k >= PA_MAX_ORDER))
         return free_checked(pa, f, k);
-    idx = r->base + (uint32_t)off;
-    e = &t[idx];
+    e = &t[r->base + (uint32_t)off];
     /*
      * ...and one compare validates head, state INUSE, order, no offlining.
-     * Order, alignment and span need no test of their own: a head entry of
-     * order k has k <= PA_MAX_ORDER and only ever sits on a k-aligned frame
-     * with its whole block inside the range (invariants pa_check()
-     * verifies; `want` is 64 bits wide so a huge k cannot wrap into the
-     * order field), so a bad (f, k) cannot match and takes the slow path,
-     * which names the error.
+     * Alignment and span need no test of their own: a head entry of order
+     * k only ever sits on a k-aligned frame with its whole block inside
+     * the range (invariants pa_check() verifies), so a bad (f, k) cannot
+     * match and takes the slow path, which names the error.
      */
+    want = PA_INFO(PA_INUSE, k);
     if (unlikely(e->info != want))
         return free_checked(pa, f, k);
-    want -= PA_INUSE - PA_FREE;                 /* now PA_INFO(PA_FREE, k) */
+    if (unlikely(f - r->int_start >= r->int_len))
+        return free_edge(pa, f, k);
     size = 1ULL << k;
     pa->count[PA_INUSE] -= size;
-    if (k < PA_MAX_ORDER) {
-        /* free_buddy(), sharing `want` and the bounds already loaded. */
-        pfn_t b = f ^ size;
-
-        if (b - r->start <= r->len - size) {
-            be = &t[(uint32_t)(b - r->delta)];
-            if (be->info == want) {
-                free_insert(pa, r, f, k, (uint32_t)want, idx, be);
-                return PA_OK;
-            }
-        }
-    }
+    zn = &pa->zone[zone_of(f)];
+    /* The buddy is in f's chunk, so in the range. */
+    be = e + (int64_t)((f ^ size) - f);
+    want -= PA_INUSE - PA_FREE;
+    if (be->info == want)
+        return free_merge_chunk(t, zn, f & (PA_CHUNK_FRAMES - 1), size, e, be);
     /* Common case: nothing to merge, just push. */
-    z = zone_of(f);
-    pa->nr_free[z] += size;
-    e->info = (uint32_t)want;
-    list_push(pa, z, k, idx);
+    zn->nr_free += size;
+    e->info = want;
+    list_push(t, zn, k, (uint32_t)(e - t));
     return PA_OK;
 }
 
@@ -1008,8 +1088,9 @@ int pa_offline(struct page_alloc *pa, pfn_t f, enum pa_state *newstate)
     seg_at(pa, r, f, &s);
     switch (s.state) {
     case PA_FREE:
-        list_del(pa, zone_of(s.start), s.order, (uint32_t)(s.head - pa->table));
-        pa->nr_free[zone_of(s.start)] -= 1ULL << s.order;
+        list_del(pa->table, &pa->zone[zone_of(s.start)], s.order,
+                         (uint32_t)(s.head - pa->table));
+        pa->zone[zone_of(s.start)].nr_free -= 1ULL << s.order;
         s.head->info = 0;
         e = ent(pa, r, f);
         e->info = PA_INFO(PA_OFFLINED, 0);
@@ -1122,9 +1203,9 @@ uint64_t pa_nr_frames(const struct page_alloc *pa, enum pa_state st)
 
     switch (st) {
     case PA_FREE:
-        return pa->nr_free[0] + pa->nr_free[1];
+        return pa->zone[0].nr_free + pa->zone[1].nr_free;
     case PA_UNINITIALISED:
-        n -= pa->nr_free[0] + pa->nr_free[1];
+        n -= pa->zone[0].nr_free + pa->zone[1].nr_free;
         for (unsigned s = PA_INUSE; s < PA_NR_STATES; s++)
             n -= pa->count[s];
         return n;

@@ -119,10 +119,10 @@ static int check_lists(const struct page_alloc *pa, uint64_t (*nlist)[PA_NR_ORDE
 {
     for (unsigned z = 0; z < PA_NR_ZONES; z++) {
         for (unsigned k = 0; k < PA_NR_ORDERS; k++) {
-            uint32_t idx = pa->head[z][k], prev = PA_NIL;
+            uint32_t idx = pa->zone[z].head[k], prev = PA_NIL;
             uint64_t n = 0;
 
-            if (((pa->avail[z] >> k) & 1) != (idx != PA_NIL))
+            if (((pa->zone[z].avail >> k) & 1) != (idx != PA_NIL))
                 return bad(v, PA_NO_FRAME, "avail bitmap disagrees with a free list");
             for (; idx != PA_NIL; prev = idx, idx = pa->table[idx].next) {
                 const struct pa_frame *e;
@@ -230,6 +230,10 @@ int pa_check(const struct page_alloc *pa, struct pa_violation *v)
     }
     if (total != pa->used)
         return bad(v, PA_NO_FRAME, "table use differs from the sum of the ranges");
+    /* pa_alloc() trusts its copy of every range's delta. */
+    for (unsigned i = 0; i < pa->nr_ranges; i++)
+        if (pa->delta[i] != pa->range[i].delta)
+            return bad(v, pa->range[i].start, "pa_alloc()'s copy of a range delta differs");
     /* pa_free() trusts its copy of the last range used (len 0: none yet). */
     if (pa->cur.len) {
         const struct pa_range *r = &pa->range[pa->last_range];
@@ -244,7 +248,7 @@ int pa_check(const struct page_alloc *pa, struct pa_violation *v)
     if (err)
         return err;
     for (unsigned z = 0; z < PA_NR_ZONES; z++)
-        if (nfree[z] != pa->nr_free[z])
+        if (nfree[z] != pa->zone[z].nr_free)
             return bad(v, PA_NO_FRAME, "free-frame counter differs from a recount");
     for (unsigned s = PA_INUSE; s < PA_NR_STATES; s++)
         if (cnt[s] != pa->count[s])

@@ -93,6 +93,9 @@ struct pa_range {
     pfn_t start, end;       /* [start, end) */
     pfn_t len;              /* end - start: one compare bounds an offset */
     pfn_t delta;            /* start - base: frame = table index + delta */
+    pfn_t int_start;        /* first frame of the first chunk wholly inside */
+    pfn_t int_len;          /* frames in whole chunks: buddies of a frame
+                             * there, up to the chunk, are all in the range */
     uint32_t base;          /* table index of `start` */
     uint32_t chunk_base;    /* first bit in pa->touched */
     uint32_t chunk_adj;     /* chunk bit of f = (f >> PA_MAX_ORDER) + chunk_adj (mod 2^32) */
@@ -101,6 +104,19 @@ struct pa_range {
     uint32_t unbacked;      /* registered by pa_add_range_unbacked(): an
                              * untouched chunk is all RELEASED, not UNINITIALISED */
 };
+
+/*
+ * One zone's free lists, grouped so that the hot paths reach all of it
+ * from one pointer, and 128 bytes so that a zone index scales by a shift.
+ */
+struct pa_zone {
+    uint32_t head[28];      /* [order]: first free block, PA_NIL if none */
+    uint32_t avail;         /* bit k: head[k] is not PA_NIL */
+    uint32_t pad;
+    uint64_t nr_free;       /* FREE frames in the zone */
+};
+_Static_assert(sizeof(struct pa_zone) == 128, "pa_zone: a power of two");
+_Static_assert(PA_NR_ORDERS <= 28, "pa_zone: a list head per order");
 
 struct pa_defer {
     pfn_t start, end;
@@ -121,11 +137,11 @@ struct page_alloc {
     struct pa_range cur;                /* copy of range[last_range], for pa_free():
                                          * no index to scale on the hot path */
     uint32_t nr_chunks;
-    uint32_t avail[PA_NR_ZONES];        /* bit k: free list (zone, k) non-empty */
-    uint32_t head[PA_NR_ZONES][32];     /* [zone][order]; 32: index by shift */
-    uint64_t nr_free[PA_NR_ZONES];      /* FREE frames per zone */
+    struct pa_zone zone[PA_NR_ZONES];
     uint64_t count[PA_NR_STATES];       /* frames per state; [0] unused */
     pfn_t err_frame;                    /* offending frame of the last refusal */
+    pfn_t delta[PA_MAX_RANGES];         /* range[i].delta, for pa_alloc(): an
+                                         * 8-byte stride scales in the address */
     unsigned nr_defer;
     struct pa_range range[PA_MAX_RANGES];       /* insertion order */
     struct pa_defer defer[PA_MAX_DEFER];        /* sorted, disjoint */
