@@ -44,7 +44,7 @@
 
 static inline unsigned zone_of(pfn_t f)
 {
-    return f >= PA_LOW_LIMIT;
+    return f < PA_LOW_LIMIT ? PA_ZONE_LOW : PA_ZONE_HIGH;
 }
 
 static inline struct pa_frame *ent(const struct page_alloc *pa,
@@ -775,19 +775,23 @@ pfn_t take_exact(struct page_alloc *pa, struct pa_zone *zn, unsigned order)
  * and its frame is returned. j is the smallest non-empty order above
  * `order` (callers find it with one count-trailing-zeros), so those lists
  * are empty: each half becomes the only block of its list, with no head
- * to read or link.
+ * to read or link. A half is written as two 8-byte words: the links, both
+ * PA_NIL, and `tail`, its info and range index (info in the low half).
  */
+_Static_assert(__builtin_offsetof(struct pa_frame, rid) ==
+               __builtin_offsetof(struct pa_frame, info) + 4 &&
+               __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "take_split(): info, rid as one word");
+
 static __attribute__((noinline))
-pfn_t take_split(struct page_alloc *pa, struct pa_zone *zn, uint32_t half, uint32_t size)
+pfn_t take_split(struct page_alloc *pa, struct pa_zone *zn, unsigned j, unsigned order)
 {
-    unsigned j = (unsigned)__builtin_ctz(half);
-    struct pa_frame *t = pa->table, *e, *h;
-    uint32_t *hp = &zn->head[j], idx = *hp, nxt, rid, info = PA_INFO(PA_FREE, j);
-    pfn_t ret;
+    uint32_t half = BIT(j), size = BIT(order);
+    struct pa_frame *t = pa->table, *e;
+    uint32_t *hp = &zn->head[j], idx = *hp, nxt;
+    uint64_t tail;                          /* info | rid << 32: a half's second word */
 
     e = &t[idx];
     nxt = e->next;
-    rid = e->rid;
     *hp = nxt;
     /* Bits order..j-1 of avail are clear and bit j is set: subtracting
      * BIT(order) sets the former and clears the latter. */
@@ -796,29 +800,29 @@ pfn_t take_split(struct page_alloc *pa, struct pa_zone *zn, uint32_t half, uint3
         t[nxt].prev = PA_NIL;
         zn->avail |= half;                  /* list j still non-empty */
     }
-    /* Counters and result first: fewer values live in the loop. */
     zn->nr_free -= size;
     pa->count[PA_INUSE] += size;
-    ret = idx + pa->delta[rid];
+    tail = (uint64_t)e->rid << 32 | PA_INFO(PA_FREE, j);
     do {
+        static const uint64_t nil2 = ~0ULL; /* next = prev = PA_NIL */
+        struct pa_frame *h;
+
         half >>= 1;
-        info -= 1U << PA_ORDER_SHIFT;
+        tail -= 1U << PA_ORDER_SHIFT;
         h = e + half;
-        h->next = PA_NIL;
-        h->prev = PA_NIL;
-        h->info = info;
-        h->rid = rid;
+        memcpy(&h->next, &nil2, sizeof(nil2));
+        memcpy(&h->info, &tail, sizeof(tail));
         *--hp = idx + half;
     } while (half != size);
-    e->info = info + (PA_INUSE - PA_FREE);  /* info is PA_INFO(PA_FREE, order) */
-    return ret;
+    e->info = (uint32_t)tail + (PA_INUSE - PA_FREE);    /* tail: PA_INFO(PA_FREE, order) */
+    return idx + pa->delta[tail >> 32];
 }
 
 /* The first block of list (zn, j), j >= order, split down to `order`. */
 static __attribute__((noinline))
 pfn_t take_block(struct page_alloc *pa, struct pa_zone *zn, unsigned j, unsigned order)
 {
-    return j == order ? take_exact(pa, zn, order) : take_split(pa, zn, BIT(j), BIT(order));
+    return j == order ? take_exact(pa, zn, order) : take_split(pa, zn, j, order);
 }
 
 /* Nothing on the lists of either zone: initialise deferred memory until a
@@ -828,7 +832,7 @@ pfn_t alloc_grow(struct page_alloc *pa, unsigned order, unsigned flags)
 {
     while (grow(pa, flags)) {
         /* High memory first: keep what lies below 4 GiB for those who need it. */
-        for (int z = (flags & PA_ALLOC_LOW) ? PA_ZONE_LOW : PA_ZONE_HIGH; z >= 0; z--) {
+        for (unsigned z = flags & PA_ALLOC_LOW; z < PA_NR_ZONES; z++) {
             uint32_t bits = pa->zone[z].avail >> order;
 
             if (bits)
@@ -857,7 +861,7 @@ pfn_t alloc_slow(struct page_alloc *pa, unsigned order, unsigned flags)
 
 pfn_t pa_alloc(struct page_alloc *pa, unsigned order, unsigned flags)
 {
-    struct pa_zone *zn = &pa->zone[(flags & PA_ALLOC_LOW) ? PA_ZONE_LOW : PA_ZONE_HIGH];
+    struct pa_zone *zn = &pa->zone[flags & PA_ALLOC_LOW];  /* PA_ZONE_LOW or _HIGH */
     uint32_t bits;
 
     if (unlikely(order > PA_MAX_ORDER))
@@ -869,7 +873,7 @@ pfn_t pa_alloc(struct page_alloc *pa, unsigned order, unsigned flags)
         return alloc_slow(pa, order, flags);
     /* Only larger blocks: split the first of the smallest (bits & -bits
      * is the lowest set bit, so half is BIT(j)). */
-    return take_split(pa, zn, (bits & -bits) << order, BIT(order));
+    return take_split(pa, zn, order + (unsigned)__builtin_ctz(bits), order);
 }
 
 /* Free an INUSE block that holds offlining frames: they become OFFLINED. */

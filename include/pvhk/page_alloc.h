@@ -21,8 +21,8 @@
 #define PA_CHUNK_FRAMES (1ULL << PA_MAX_ORDER)
 
 /* Zones: blocks never straddle the 4 GiB line (frame 0x100000). */
-#define PA_ZONE_LOW     0
-#define PA_ZONE_HIGH    1
+#define PA_ZONE_HIGH    0
+#define PA_ZONE_LOW     1       /* == PA_ALLOC_LOW: the flag is the zone index */
 #define PA_NR_ZONES     2
 #define PA_LOW_LIMIT    0x100000ULL
 
@@ -128,6 +128,7 @@ struct pa_defer {
 
 /* Flags for pa_alloc(). */
 #define PA_ALLOC_LOW    0x1U    /* block must lie below 4 GiB */
+_Static_assert(PA_ALLOC_LOW == PA_ZONE_LOW && PA_ZONE_HIGH == 0, "pa_alloc() zone from flags");
 
 struct page_alloc {
     struct pa_frame *table;

@@ -321,12 +321,12 @@ HOST_TEST(page_alloc_checker_catches_corruption)
     CHECK(pa_alloc(&A, 6, 0) == 0x100 && pa_alloc(&A, 6, 0) == 0x140);
     CHECK(pa_free(&A, 0x140, 6) == 0 && pa_check(&A, &v) == 0);
     T[0x40].info = PA_INFO(PA_FREE, 6);
-    T[0x40].next = A.zone[0].head[6];
+    T[0x40].next = A.zone[PA_ZONE_LOW].head[6];
     T[0x40].prev = PA_NIL;
-    T[A.zone[0].head[6]].prev = 0x40;
-    A.zone[0].head[6] = 0x40;
+    T[A.zone[PA_ZONE_LOW].head[6]].prev = 0x40;
+    A.zone[PA_ZONE_LOW].head[6] = 0x40;
     A.count[PA_INUSE] -= 64;
-    A.zone[0].nr_free += 64;
+    A.zone[PA_ZONE_LOW].nr_free += 64;
     CHECK(pa_check(&A, &v) == PA_E_CORRUPT && v.frame == 0x100);
     CHECK(v.what && strstr(v.what, "coalesced"));
 }
