@@ -802,7 +802,7 @@ pfn_t take_split(struct page_alloc *pa, struct pa_zone *zn, unsigned j, unsigned
     }
     zn->nr_free -= size;
     pa->count[PA_INUSE] += size;
-    tail = (uint64_t)e->rid << 32 | PA_INFO(PA_FREE, j);
+    memcpy(&tail, &e->info, sizeof(tail));  /* PA_INFO(PA_FREE, j), rid */
     do {
         static const uint64_t nil2 = ~0ULL; /* next = prev = PA_NIL */
         struct pa_frame *h;
@@ -869,10 +869,14 @@ pfn_t pa_alloc(struct page_alloc *pa, unsigned order, unsigned flags)
     bits = zn->avail >> order;
     if (likely(bits & 1))
         return take_exact(pa, zn, order);
-    if (unlikely(!bits))
+    if (unlikely(!bits)) {
+        /* Out of memory of this order: fail fast when neither the LOW zone
+         * (the same lists when flags ask for it) nor lazy init can help. */
+        if (!pa->nr_defer && !(pa->zone[PA_ZONE_LOW].avail >> order))
+            return PA_NO_FRAME;
         return alloc_slow(pa, order, flags);
-    /* Only larger blocks: split the first of the smallest (bits & -bits
-     * is the lowest set bit, so half is BIT(j)). */
+    }
+    /* Only larger blocks: split the first of the smallest. */
     return take_split(pa, zn, order + (unsigned)__builtin_ctz(bits), order);
 }
 
@@ -997,7 +1001,7 @@ int free_merge_chunk(struct pa_frame *t, struct pa_zone *zn, pfn_t c, pfn_t size
         if (p != PA_NIL)
             t[p].next = n;
         else if ((zn->head[ORDER_OF(want)] = n) == PA_NIL)
-            zn->avail &= ~(uint32_t)size;   /* BIT(k), k < PA_MAX_ORDER */
+            zn->avail ^= (uint32_t)size;    /* clears BIT(k): set, the list held be */
         if (n != PA_NIL)
             t[n].prev = p;
         be->info = 0;
