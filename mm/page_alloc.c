@@ -998,13 +998,13 @@ int free_merge_chunk(struct pa_frame *t, struct pa_zone *zn, pfn_t c, pfn_t size
         /* Unlink the buddy (list_del(), open-coded). */
         uint32_t n = be->next, p = be->prev;
 
+        be->info = 0;
         if (p != PA_NIL)
             t[p].next = n;
         else if ((zn->head[ORDER_OF(want)] = n) == PA_NIL)
             zn->avail ^= (uint32_t)size;    /* clears BIT(k): set, the list held be */
         if (n != PA_NIL)
             t[n].prev = p;
-        be->info = 0;
         c &= ~size;                         /* the union starts at the lower one */
         size <<= 1;
         want += 1U << PA_ORDER_SHIFT;
