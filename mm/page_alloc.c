@@ -985,7 +985,7 @@ int free_edge(struct page_alloc *pa, pfn_t f, unsigned k)
  * with no bounds to test.
  */
 static __attribute__((noinline))
-int free_merge_chunk(struct pa_frame *t, struct pa_zone *zn, pfn_t c, pfn_t size,
+int free_merge_chunk(struct pa_frame *t, struct pa_zone *zn, pfn_t size, pfn_t c,
                      struct pa_frame *e, struct pa_frame *be)
 {
     struct pa_frame *cb = e - c;            /* the chunk's first entry */
@@ -1063,7 +1063,7 @@ int pa_free(struct page_alloc *pa, pfn_t f, unsigned k)
     be = e + (int64_t)((f ^ size) - f);
     want -= PA_INUSE - PA_FREE;
     if (be->info == want)
-        return free_merge_chunk(t, zn, f & (PA_CHUNK_FRAMES - 1), size, e, be);
+        return free_merge_chunk(t, zn, size, f & (PA_CHUNK_FRAMES - 1), e, be);
     /* Common case: nothing to merge, just push. */
     zn->nr_free += size;
     e->info = want;
