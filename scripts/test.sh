@@ -54,6 +54,7 @@ clang_build() {
 }
 
 stage "host unit tests"         build/host/hosttests
+stage "allocator model, 8-frame chunks" build/host/hosttests-o3
 stage "host CLI tests"          cli_tests
 if ls tests/fuzz/*.c >/dev/null 2>&1; then
     stage "fuzz (bounded)"      scripts/fuzz.sh short

@@ -15,8 +15,14 @@
 
 #include <pvhk/types.h>
 
-/* Largest block: 2^18 frames = 1 GiB. Also the lazy-zeroing chunk size. */
+/*
+ * Largest block: 2^18 frames = 1 GiB. Also the lazy-zeroing chunk size.
+ * Overridable only for the host model test that runs the chunk logic on
+ * tiny heaps (Makefile: hosttests-o3); the kernel always uses 18.
+ */
+#ifndef PA_MAX_ORDER
 #define PA_MAX_ORDER    18
+#endif
 #define PA_NR_ORDERS    (PA_MAX_ORDER + 1)
 #define PA_CHUNK_FRAMES (1ULL << PA_MAX_ORDER)
 
@@ -29,7 +35,9 @@
 #define PA_MAX_RANGES   64
 #define PA_MAX_DEFER    64
 /* Chunk bitmap bound: 2^32 entries / chunk size, plus one partial per range. */
+#ifndef PA_MAX_CHUNKS
 #define PA_MAX_CHUNKS   ((1U << (32 - PA_MAX_ORDER)) + 2 * PA_MAX_RANGES)
+#endif
 
 #define PA_NIL          0xffffffffU
 #define PA_NO_FRAME     (~(pfn_t)0)

@@ -385,7 +385,7 @@ static inline bool pm_suitable(const struct pm *m, pfn_t h, unsigned k, bool low
     int i = pm_rng(m, h);
     pfn_t e = h + (1ULL << k);
 
-    return i >= 0 && !(h & ((1ULL << k) - 1)) && e <= m->end[i] &&
+    return i >= 0 && k <= PA_MAX_ORDER && !(h & ((1ULL << k) - 1)) && e <= m->end[i] &&
            (!low || e <= PA_LOW_LIMIT) && pm_all(m, h, e, PA_FREE);
 }
 

@@ -124,6 +124,15 @@ static bool do_alloc(struct rig *g, unsigned k, unsigned flags, uint64_t step, p
     pfn_t f = pa_alloc(&g->pa, k, flags);
 
     *got = f;
+    if (k > PA_MAX_ORDER) {
+        /* No block is that large: refused at once, nothing initialised. */
+        if (f == PA_NO_FRAME)
+            return true;
+        CHECKF(false, "step %llu: alloc(%u, %#x) gave %#llx above the largest order",
+               (unsigned long long)step, k, flags, (unsigned long long)f);
+        g->failures++;
+        return false;
+    }
     for (;;) {
         if (f != PA_NO_FRAME && pm_suitable(&g->m, f, k, low)) {
             pm_alloc_at(&g->m, f, k);
