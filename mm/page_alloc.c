@@ -115,12 +115,11 @@ static void touch_chunk(struct page_alloc *pa, const struct pa_range *r, pfn_t f
     }
     pa->touched[c / 64] |= 1ULL << (c % 64);
     /* Once the last chunk of a range is touched, pa_free() skips the bit test. */
-    for (pfn_t p = ALIGN_DOWN(r->start, PA_CHUNK_FRAMES); p < r->end; p += PA_CHUNK_FRAMES)
-        if (!touched(pa, r, MAX(p, r->start)))
-            return;
+    if (--((struct pa_range *)r)->untouched)
+        return;
     ((struct pa_range *)r)->all_touched = 1;
     if (r == &pa->range[pa->last_range])
-        pa->cur.all_touched = 1;
+        pa->cur = *r;
 }
 
 static inline int fail(struct page_alloc *pa, pfn_t f, int err)
@@ -388,7 +387,8 @@ static void seg_at(const struct page_alloc *pa, const struct pa_range *r, pfn_t 
 void pa_setup(struct page_alloc *pa, struct pa_frame *table, uint64_t capacity,
               unsigned flags)
 {
-    memset(pa, 0, sizeof(*pa));
+    /* The per-range and per-extent arrays are read only below their counts. */
+    memset(pa, 0, __builtin_offsetof(struct page_alloc, delta));
     pa->table = table;
     pa->capacity = MIN(capacity, (uint64_t)PA_NIL);
     pa->flags = flags;
@@ -431,6 +431,7 @@ int pa_add_range(struct page_alloc *pa, pfn_t start, uint64_t count)
                  ALIGN_DOWN(end, PA_CHUNK_FRAMES) - r->int_start : 0;
     r->chunk_base = pa->nr_chunks;
     r->chunk_adj = pa->nr_chunks - (uint32_t)(start >> PA_MAX_ORDER);
+    r->untouched = nch;
     /* Zeroed storage: every entry is readable from the start, so pa_free()
      * needs no per-chunk test (untouched chunks read as all-UNINITIALISED). */
     r->all_touched = !!(pa->flags & PA_TABLE_ZEROED);

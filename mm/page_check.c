@@ -186,7 +186,7 @@ int pa_check(const struct page_alloc *pa, struct pa_violation *v)
 {
     uint64_t cnt[PA_NR_STATES] = { 0 }, nfree[PA_NR_ZONES] = { 0 };
     uint64_t nlist[PA_NR_ZONES][PA_NR_ORDERS] = { { 0 } };
-    uint64_t total = 0;
+    uint64_t total = 0, untouched;
     int err;
 
     v->err = 0;
@@ -202,7 +202,16 @@ int pa_check(const struct page_alloc *pa, struct pa_violation *v)
             return bad(v, r->start, "range length or index offset inconsistent");
         if (r->unbacked > 1 || (r->unbacked && r->start == 0))
             return bad(v, r->start, "unbacked flag invalid or on a range holding frame 0");
+        if (r->int_start != ALIGN_UP(r->start, PA_CHUNK_FRAMES) ||
+            r->int_len != (ALIGN_DOWN(r->end, PA_CHUNK_FRAMES) > r->int_start ?
+                           ALIGN_DOWN(r->end, PA_CHUNK_FRAMES) - r->int_start : 0))
+            return bad(v, r->start, "range's whole-chunk span inconsistent");
         total += r->end - r->start;
+        untouched = 0;
+        for (pfn_t c = ALIGN_DOWN(r->start, PA_CHUNK_FRAMES); c < r->end; c += PA_CHUNK_FRAMES)
+            untouched += !pa_chunk_touched(pa, r, MAX(c, r->start));
+        if (untouched != r->untouched || (!untouched && !r->all_touched))
+            return bad(v, r->start, "range's untouched-chunk count differs from a recount");
         while (p < r->end) {
             pfn_t lim = MIN(r->end, (p | (PA_CHUNK_FRAMES - 1)) + 1);
             const struct pa_frame *e = entry(pa, r, p);
@@ -241,7 +250,8 @@ int pa_check(const struct page_alloc *pa, struct pa_violation *v)
         if (pa->last_range >= pa->nr_ranges || pa->cur.start != r->start ||
             pa->cur.end != r->end || pa->cur.len != r->len || pa->cur.delta != r->delta ||
             pa->cur.base != r->base || pa->cur.chunk_adj != r->chunk_adj ||
-            pa->cur.all_touched != r->all_touched || pa->cur.unbacked != r->unbacked)
+            pa->cur.all_touched != r->all_touched || pa->cur.unbacked != r->unbacked ||
+            pa->cur.int_start != r->int_start || pa->cur.int_len != r->int_len)
             return bad(v, PA_NO_FRAME, "pa_free()'s cached range differs from its range");
     }
     err = check_lists(pa, nlist, v);

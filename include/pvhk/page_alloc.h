@@ -107,6 +107,7 @@ struct pa_range {
     uint32_t base;          /* table index of `start` */
     uint32_t chunk_base;    /* first bit in pa->touched */
     uint32_t chunk_adj;     /* chunk bit of f = (f >> PA_MAX_ORDER) + chunk_adj (mod 2^32) */
+    uint32_t untouched;     /* chunks of the range not touched yet */
     uint32_t all_touched;   /* every entry readable: all chunks touched, or the
                              * storage was zeroed (pa_free() fast path) */
     uint32_t unbacked;      /* registered by pa_add_range_unbacked(): an
@@ -149,12 +150,13 @@ struct page_alloc {
     struct pa_zone zone[PA_NR_ZONES];
     uint64_t count[PA_NR_STATES];       /* frames per state; [0] unused */
     pfn_t err_frame;                    /* offending frame of the last refusal */
+    unsigned nr_defer;
+    uint64_t touched[(PA_MAX_CHUNKS + 63) / 64];
+    /* Valid below nr_ranges / nr_defer only: pa_setup() zeroes nothing from here. */
     pfn_t delta[PA_MAX_RANGES];         /* range[i].delta, for pa_alloc(): an
                                          * 8-byte stride scales in the address */
-    unsigned nr_defer;
     struct pa_range range[PA_MAX_RANGES];       /* insertion order */
     struct pa_defer defer[PA_MAX_DEFER];        /* sorted, disjoint */
-    uint64_t touched[(PA_MAX_CHUNKS + 63) / 64];
 };
 
 /* ---- set-up -------------------------------------------------------------- */

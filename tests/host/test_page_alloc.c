@@ -317,6 +317,17 @@ HOST_TEST(page_alloc_checker_catches_corruption)
     CHECK(pa_check(&A, &v) == 0);
     pa_free(&A, b, 0);
     CHECK(pa_check(&A, &v) == 0);
+    /* The derived range fields the fast paths trust. */
+    A.range[0].untouched++;
+    CHECK(pa_check(&A, &v) == PA_E_CORRUPT && v.what && strstr(v.what, "untouched"));
+    A.range[0].untouched--;
+    A.range[0].int_len += PA_CHUNK_FRAMES;
+    CHECK(pa_check(&A, &v) == PA_E_CORRUPT && v.what && strstr(v.what, "whole-chunk"));
+    A.range[0].int_len -= PA_CHUNK_FRAMES;
+    A.delta[0]++;
+    CHECK(pa_check(&A, &v) == PA_E_CORRUPT && v.what && strstr(v.what, "delta"));
+    A.delta[0]--;
+    CHECK(pa_check(&A, &v) == 0);
     /* Two free buddies, both correctly listed and counted, but not merged. */
     CHECK(pa_alloc(&A, 6, 0) == 0x100 && pa_alloc(&A, 6, 0) == 0x140);
     CHECK(pa_free(&A, 0x140, 6) == 0 && pa_check(&A, &v) == 0);
