@@ -29,6 +29,11 @@
  * the heads' next/prev table indices, with a bitmap of non-empty orders so
  * that alloc finds its block with one count-trailing-zeros.
  *
+ * pa_alloc() and pa_free() are written for few instructions on their
+ * common paths (exact fit, push without merge) and put splitting and
+ * merging in tail-called functions; docs/allocator.md ("Performance")
+ * says what each saves and what it costs.
+ *
  * Blocks never cross a range boundary (ranges never merge), a chunk
  * boundary (so never the 4 GiB zone line, 2^20-aligned) and never include
  * frame 0 when FREE: frame 0 stays UNINITIALISED for ever, so nothing can
@@ -208,11 +213,9 @@ static pfn_t merge_limit(const struct pa_range *r, pfn_t f)
  * the union's head, so no range index is written here.
  *
  * Merging stays inside merge_limit()'s block, the whole chunk but at a
- * range's ends, so after the first buddy the loop tests no bounds.
- *
- * Out of line, and reached from pa_free() by a tail call: the loop needs
- * more registers than the caller-saved ones, and only a free that merges
- * should pay for saving them.
+ * range's ends, so after the first buddy the loop tests no bounds. This is
+ * the general merge (init, range operations, frees in a partly covered
+ * chunk); pa_free()'s common case is free_merge_chunk().
  */
 static __attribute__((noinline))
 int free_merge(struct page_alloc *pa, const struct pa_range *r, pfn_t f, unsigned k,
