@@ -231,15 +231,7 @@ int free_merge(struct page_alloc *pa, const struct pa_range *r, pfn_t f, unsigne
         stop = merge_limit(r, f);
     t[(uint32_t)(f - r->delta)].info = 0;   /* the union's head is written below */
     for (;;) {
-        /* Unlink the buddy (list_del(), open-coded). */
-        uint32_t n = be->next, p = be->prev;
-
-        if (p != PA_NIL)
-            t[p].next = n;
-        else if ((zn->head[k] = n) == PA_NIL)
-            zn->avail &= ~BIT(k);
-        if (n != PA_NIL)
-            t[n].prev = p;
+        list_del(t, zn, k, (uint32_t)(be - t));
         be->info = 0;
         f &= ~size;                         /* the union starts at the lower one */
         size <<= 1;
