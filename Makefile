@@ -187,7 +187,7 @@ soak: hosttests
 	$(B)/host/hosttests-o3 --soak
 
 clean:
-	rm -rf $(B)/k $(B)/hsan $(B)/hopt $(B)/host $(B)/tools $(B)/bench \
+	rm -rf $(B)/k $(B)/hsan $(B)/hsan-o3 $(B)/hopt $(B)/host $(B)/tools $(B)/bench \
 	    $(B)/fuzz $(B)/pvhk.elf $(B)/logs
 
 .SECONDARY:

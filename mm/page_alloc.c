@@ -218,8 +218,8 @@ static pfn_t merge_limit(const struct pa_range *r, pfn_t f)
  * chunk); pa_free()'s common case is free_merge_chunk().
  */
 static __attribute__((noinline))
-int free_merge(struct page_alloc *pa, const struct pa_range *r, pfn_t f, unsigned k,
-               struct pa_frame *be)
+void free_merge(struct page_alloc *pa, const struct pa_range *r, pfn_t f, unsigned k,
+                struct pa_frame *be)
 {
     struct pa_frame *t = pa->table;
     struct pa_zone *zn = &pa->zone[zone_of(f)];
@@ -245,22 +245,22 @@ int free_merge(struct page_alloc *pa, const struct pa_range *r, pfn_t f, unsigne
     idx = (uint32_t)(f - r->delta);
     t[idx].info = PA_INFO(PA_FREE, k);
     list_push(t, zn, k, idx);
-    return PA_OK;
 }
 
 /* Put the block (f, k), head entry holding its range index, on its free list. */
 static void free_insert(struct page_alloc *pa, const struct pa_range *r, pfn_t f, unsigned k)
 {
     struct pa_frame *be = k < PA_MAX_ORDER ? free_buddy(pa, r, f, k) : NULL;
+    struct pa_zone *zn = &pa->zone[zone_of(f)];
     uint32_t idx = (uint32_t)(f - r->delta);
 
     if (be) {
         free_merge(pa, r, f, k, be);
         return;
     }
-    pa->zone[zone_of(f)].nr_free += 1ULL << k;
+    zn->nr_free += 1ULL << k;
     pa->table[idx].info = PA_INFO(PA_FREE, k);
-    list_push(pa->table, &pa->zone[zone_of(f)], k, idx);
+    list_push(pa->table, zn, k, idx);
 }
 
 /* [a, b) -> FREE in maximal aligned blocks, frame 0 left out. */
@@ -821,27 +821,12 @@ pfn_t take_block(struct page_alloc *pa, struct pa_zone *zn, unsigned j, unsigned
     return j == order ? take_exact(pa, zn, order) : take_split(pa, zn, j, order);
 }
 
-/* Nothing on the lists of either zone: initialise deferred memory until a
- * block turns up or none is left. */
-static __attribute__((noinline, cold))
-pfn_t alloc_grow(struct page_alloc *pa, unsigned order, unsigned flags)
-{
-    while (grow(pa, flags)) {
-        /* High memory first: keep what lies below 4 GiB for those who need it. */
-        for (unsigned z = flags & PA_ALLOC_LOW; z < PA_NR_ZONES; z++) {
-            uint32_t bits = pa->zone[z].avail >> order;
-
-            if (bits)
-                return take_block(pa, &pa->zone[z], order + (unsigned)__builtin_ctz(bits),
-                                  order);
-        }
-    }
-    return PA_NO_FRAME;
-}
-
-/* No block in the preferred zone (order <= PA_MAX_ORDER): LOW if the
- * caller allows a fallback, then lazy init. A leaf with tail calls, so
- * that failing (out of memory) costs little. */
+/*
+ * No block in the preferred zone (order <= PA_MAX_ORDER; pa_alloc() has
+ * seen that the LOW zone or lazy init may help): LOW if the caller allows
+ * the fallback, else initialise deferred memory until a block turns up or
+ * none is left.
+ */
 static __attribute__((noinline, cold))
 pfn_t alloc_slow(struct page_alloc *pa, unsigned order, unsigned flags)
 {
@@ -850,9 +835,16 @@ pfn_t alloc_slow(struct page_alloc *pa, unsigned order, unsigned flags)
     if (!(flags & PA_ALLOC_LOW) && bits)
         return take_block(pa, &pa->zone[PA_ZONE_LOW], order + (unsigned)__builtin_ctz(bits),
                           order);
-    if (!pa->nr_defer)
-        return PA_NO_FRAME;
-    return alloc_grow(pa, order, flags);
+    while (grow(pa, flags)) {
+        /* High memory first: keep what lies below 4 GiB for those who need it. */
+        for (unsigned z = flags & PA_ALLOC_LOW; z < PA_NR_ZONES; z++) {
+            bits = pa->zone[z].avail >> order;
+            if (bits)
+                return take_block(pa, &pa->zone[z], order + (unsigned)__builtin_ctz(bits),
+                                  order);
+        }
+    }
+    return PA_NO_FRAME;
 }
 
 pfn_t pa_alloc(struct page_alloc *pa, unsigned order, unsigned flags)
@@ -1093,7 +1085,7 @@ int pa_offline(struct page_alloc *pa, pfn_t f, enum pa_state *newstate)
     switch (s.state) {
     case PA_FREE:
         list_del(pa->table, &pa->zone[zone_of(s.start)], s.order,
-                         (uint32_t)(s.head - pa->table));
+                 (uint32_t)(s.head - pa->table));
         pa->zone[zone_of(s.start)].nr_free -= 1ULL << s.order;
         s.head->info = 0;
         e = ent(pa, r, f);
