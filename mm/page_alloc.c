@@ -47,11 +47,6 @@
 
 /* ---- small helpers ---------------------------------------------------------- */
 
-static inline unsigned zone_of(pfn_t f)
-{
-    return f < PA_LOW_LIMIT ? PA_ZONE_LOW : PA_ZONE_HIGH;
-}
-
 static inline struct pa_frame *ent(const struct page_alloc *pa,
                                    const struct pa_range *r, pfn_t f)
 {
@@ -222,7 +217,7 @@ void free_merge(struct page_alloc *pa, const struct pa_range *r, pfn_t f, unsign
                 struct pa_frame *be)
 {
     struct pa_frame *t = pa->table;
-    struct pa_zone *zn = &pa->zone[zone_of(f)];
+    struct pa_zone *zn = &pa->zone[pa_zone_of(f)];
     pfn_t size = 1ULL << k, c = ALIGN_DOWN(f, PA_CHUNK_FRAMES), stop = PA_CHUNK_FRAMES;
     uint32_t idx;
 
@@ -251,7 +246,7 @@ void free_merge(struct page_alloc *pa, const struct pa_range *r, pfn_t f, unsign
 static void free_insert(struct page_alloc *pa, const struct pa_range *r, pfn_t f, unsigned k)
 {
     struct pa_frame *be = k < PA_MAX_ORDER ? free_buddy(pa, r, f, k) : NULL;
-    struct pa_zone *zn = &pa->zone[zone_of(f)];
+    struct pa_zone *zn = &pa->zone[pa_zone_of(f)];
     uint32_t idx = (uint32_t)(f - r->delta);
 
     if (be) {
@@ -571,9 +566,9 @@ static void range_apply(struct page_alloc *pa, int i, pfn_t start, uint64_t coun
             s.head->info = 0;   /* the block is dissolved, then rebuilt */
             switch (s.state) {
             case PA_FREE:
-                list_del(pa->table, &pa->zone[zone_of(s.start)], s.order,
+                list_del(pa->table, &pa->zone[pa_zone_of(s.start)], s.order,
                          (uint32_t)(s.head - pa->table));
-                pa->zone[zone_of(s.start)].nr_free -= 1ULL << s.order;
+                pa->zone[pa_zone_of(s.start)].nr_free -= 1ULL << s.order;
                 /* What lies outside the range goes back (the free run is split). */
                 free_range(pa, r, (uint32_t)i, s.start, a);
                 free_range(pa, r, (uint32_t)i, b, s.end);
@@ -1046,7 +1041,7 @@ int pa_free(struct page_alloc *pa, pfn_t f, unsigned k)
         return free_edge(pa, f, k);
     size = 1ULL << k;
     pa->count[PA_INUSE] -= size;
-    zn = &pa->zone[zone_of(f)];
+    zn = &pa->zone[pa_zone_of(f)];
     /* The buddy is in f's chunk, so in the range. */
     be = e + (int64_t)((f ^ size) - f);
     want -= PA_INUSE - PA_FREE;
@@ -1084,9 +1079,9 @@ int pa_offline(struct page_alloc *pa, pfn_t f, enum pa_state *newstate)
     seg_at(pa, r, f, &s);
     switch (s.state) {
     case PA_FREE:
-        list_del(pa->table, &pa->zone[zone_of(s.start)], s.order,
+        list_del(pa->table, &pa->zone[pa_zone_of(s.start)], s.order,
                  (uint32_t)(s.head - pa->table));
-        pa->zone[zone_of(s.start)].nr_free -= 1ULL << s.order;
+        pa->zone[pa_zone_of(s.start)].nr_free -= 1ULL << s.order;
         s.head->info = 0;
         e = ent(pa, r, f);
         e->info = PA_INFO(PA_OFFLINED, 0);

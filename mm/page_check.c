@@ -96,7 +96,7 @@ static int check_block(const struct page_alloc *pa, unsigned i, pfn_t p,
         return bad(v, p, "offlining flag but no offlining frame");
 
     if (st == PA_FREE) {
-        unsigned z = p < PA_LOW_LIMIT ? PA_ZONE_LOW : PA_ZONE_HIGH;
+        unsigned z = pa_zone_of(p);
         pfn_t bf = p ^ size;
 
         nfree[z] += size;
@@ -139,7 +139,7 @@ static int check_lists(const struct page_alloc *pa, uint64_t (*nlist)[PA_NR_ORDE
                 if (idx < r->base || idx - r->base >= r->end - r->start)
                     return bad(v, PA_NO_FRAME, "free list entry outside its range");
                 f = r->start + (idx - r->base);
-                if ((f < PA_LOW_LIMIT ? PA_ZONE_LOW : PA_ZONE_HIGH) != z)
+                if (pa_zone_of(f) != z)
                     return bad(v, f, "free block on the wrong zone's list");
                 if (e->prev != prev)
                     return bad(v, f, "free list back link broken");

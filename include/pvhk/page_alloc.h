@@ -32,6 +32,11 @@
 #define PA_NR_ZONES     2
 #define PA_LOW_LIMIT    0x100000ULL
 
+static inline unsigned pa_zone_of(pfn_t f)
+{
+    return f < PA_LOW_LIMIT ? PA_ZONE_LOW : PA_ZONE_HIGH;
+}
+
 #define PA_MAX_RANGES   64
 #define PA_MAX_DEFER    64
 /* Chunk bitmap bound: 2^32 entries / chunk size, plus one partial per range. */
@@ -145,7 +150,8 @@ struct page_alloc {
     unsigned flags;
     unsigned nr_ranges, last_range;
     struct pa_range cur;                /* copy of range[last_range], for pa_free():
-                                         * no index to scale on the hot path */
+                                         * no index to scale on the hot path (its
+                                         * `untouched` is not kept: never read) */
     uint32_t nr_chunks;
     struct pa_zone zone[PA_NR_ZONES];
     uint64_t count[PA_NR_STATES];       /* frames per state; [0] unused */
