@@ -39,7 +39,7 @@
  * frame 0 when FREE: frame 0 stays UNINITIALISED for ever, so nothing can
  * coalesce with it (the reason Xen keeps MFN 0 out of the heap).
  */
-#include <pvhk/page_alloc.h>
+#include "page_fast.h"
 #include <pvhk/string.h>
 
 #define BIT(s)          (1U << (s))

@@ -24,7 +24,7 @@
  *   - an unbacked range does not hold frame 0;
  *   - pa_free()'s cached copy of the last range used equals that range.
  */
-#include <pvhk/page_alloc.h>
+#include "page_fast.h"
 
 #define ORDER_OF(info)  ((info) >> PA_ORDER_SHIFT)
 
