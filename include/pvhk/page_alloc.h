@@ -73,11 +73,19 @@ struct pa_frame {
     uint32_t rid;           /* range index, valid in heads */
 };
 
+/*
+ * info = state (bits 0-2) | PA_HEAD | PA_F_OFFL | order (bits 8-12) |
+ *        owner (bits 16-31, INUSE heads: 0 = the heap, else reserved).
+ * mm/page_fast.h has the macros that read and change it.
+ */
 #define PA_STATE_MASK   0x7U
 #define PA_HEAD         0x8U    /* entry is the head of a block */
 #define PA_F_OFFL       0x10U   /* INUSE head: some frame in the block is offlining */
 #define PA_ORDER_SHIFT  8
+#define PA_ORDER_MASK   0x1fU
+#define PA_OWNER_SHIFT  16
 #define PA_INFO(state, order) (PA_HEAD | (state) | ((uint32_t)(order) << PA_ORDER_SHIFT))
+#define PA_INFO_OWNED(state, order, owner) (PA_INFO(state, order) | (uint32_t)(owner) << PA_OWNER_SHIFT)
 
 struct pa_range {
     pfn_t start, end;       /* [start, end) */
@@ -129,6 +137,7 @@ struct page_alloc {
     uint64_t count[PA_NR_STATES];       /* frames per state; [0] unused */
     pfn_t err_frame;                    /* offending frame of the last refusal */
     unsigned nr_defer;
+    uint64_t nr_deferred;               /* frames in defer[]: FREE, not on a list */
     uint64_t touched[(PA_MAX_CHUNKS + 63) / 64];
     /* Valid below nr_ranges / nr_defer only: pa_setup() zeroes nothing from here. */
     pfn_t delta[PA_MAX_RANGES];         /* range[i].delta, for pa_alloc(): an
