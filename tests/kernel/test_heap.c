@@ -234,23 +234,26 @@ KTEST(heap, low_allocation_after_high_memory_handed_out)
     if (heap_high_free_frames() == 0)
         KT_SKIP(t, "no free RAM above 4 GiB on this guest");
     uint64_t want = heap_high_free_frames();
-    for (int order = PA_MAX_ORDER; order >= 0 && low == PA_NO_FRAME; order--) {
+    /* Largest blocks first. A default request answered below 4 GiB means
+     * no block of that order is left above it: give it back, go smaller. */
+    for (int order = PA_MAX_ORDER; order >= 0; order--) {
         while (n < ARRAY_SIZE(blocks)) {
             pfn_t f = pa_alloc(&heap, (unsigned)order, 0);
 
             if (f == PA_NO_FRAME)
                 break;
-            blocks[n] = f;
-            orders[n++] = (uint8_t)order;
             if (f < PA_LOW_LIMIT) {
                 low = f;
+                KT_EXPECT(t, pa_free(&heap, f, (unsigned)order) == PA_OK);
                 break;
             }
+            blocks[n] = f;
+            orders[n++] = (uint8_t)order;
             high += 1ull << order;
         }
     }
-    ktest_note(t, "%llu frames above 4 GiB handed out in %u blocks before the first below",
-               (unsigned long long)high, n);
+    ktest_note(t, "%llu frames above 4 GiB handed out in %u blocks; last low answer 0x%llx",
+               (unsigned long long)high, n, (unsigned long long)low);
     KT_EXPECT(t, n < ARRAY_SIZE(blocks));
     KT_EXPECT(t, high == want);
     lowreq = pa_alloc(&heap, 0, PA_ALLOC_LOW);
