@@ -26,7 +26,7 @@ XENINC  := $(B)/xeninc
 # These build for the kernel and, unchanged, for the host tests and tools.
 PURE_SRCS := $(wildcard \
     common/printf.c common/cmdline.c boot/start_info_check.c \
-    mm/e820.c mm/memblock.c mm/page_alloc.c mm/page_check.c \
+    mm/e820.c mm/memblock.c mm/page_state.c mm/page_alloc.c mm/page_check.c \
     mm/scratch.c mm/extra_mem.c \
     xen/p2m_plan.c xen/xs_wire.c xen/gnttab_book.c xen/evtchn_scan.c)
 
@@ -113,7 +113,8 @@ $(B)/host/hosttests: $(HOST_TEST_OBJS) $(HSAN_PURE)
 # chunk wholly in its range (pa_free's merge, lazy chunk init) are compared
 # against the model too, exhaustively included.
 O3_DEFS := -DPA_MAX_ORDER=3 -DPA_MAX_CHUNKS=1024
-O3_SRCS := tests/host/main.c tests/host/test_page_model.c mm/page_alloc.c mm/page_check.c
+O3_SRCS := tests/host/main.c tests/host/test_page_model.c mm/page_state.c mm/page_alloc.c \
+    mm/page_check.c
 O3_OBJS := $(patsubst %.c,$(B)/hsan-o3/%.o,$(O3_SRCS))
 
 $(B)/hsan-o3/%.o: %.c | $(XENINC)/xen
