@@ -27,6 +27,7 @@ XENINC  := $(B)/xeninc
 PURE_SRCS := $(wildcard \
     common/printf.c common/cmdline.c boot/start_info_check.c \
     mm/e820.c mm/memblock.c mm/page_state.c mm/page_alloc.c mm/page_check.c \
+    mm/page_ref.c \
     mm/scratch.c mm/extra_mem.c \
     xen/p2m_plan.c xen/xs_wire.c xen/gnttab_book.c xen/evtchn_scan.c)
 
