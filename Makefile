@@ -8,6 +8,8 @@
 #   make tools      host CLIs in build/tools/
 #   make bench      benchmarks, printed as figures
 #   make fuzz / make soak   the long versions of the randomized tests
+#   make PA_IMPL=ref [run|run-bare]   the same kernel on the reference page
+#                   allocator, built in build/ref/
 #
 # Variables for the boot targets (see README): QEMU_MEM QEMU_MACHINE QEMU_SMP
 # XEN_ARGS CMDLINE TIMEOUT.
@@ -21,12 +23,32 @@ HOSTCC  ?= $(CC)
 B       := build
 XENINC  := $(B)/xeninc
 
+# Which page allocator the kernel runs (docs/allocator.md): `fast`, the
+# buddy allocator of mm/page_{alloc,table,range}.c, or `ref`, the reference allocator of
+# mm/page_ref.c (include/pvhk/page_alloc.h then maps every pa_X onto pr_X).
+# The kernel builds in $(KB): the reference kernel in its own directory, so
+# both images coexist. Host code (tests, tools) holds both allocators and
+# does not depend on PA_IMPL.
+PA_IMPL ?= fast
+ifeq ($(PA_IMPL),fast)
+KB      := $(B)
+KERNEL_EXCLUDE := mm/page_ref.c
+KDEFS   :=
+else ifeq ($(PA_IMPL),ref)
+KB      := $(B)/ref
+KERNEL_EXCLUDE := mm/page_alloc.c mm/page_table.c mm/page_range.c mm/page_check.c
+KDEFS   := -DPA_IMPL_REF
+else
+$(error PA_IMPL is `fast` or `ref`, not `$(PA_IMPL)`)
+endif
+
 # ---- sources -------------------------------------------------------------
 # Pure logic: no hypercalls, no port I/O, no globals that need the kernel.
 # These build for the kernel and, unchanged, for the host tests and tools.
 PURE_SRCS := $(wildcard \
     common/printf.c common/cmdline.c boot/start_info_check.c \
     mm/e820.c mm/memblock.c mm/page_alloc.c mm/page_table.c mm/page_range.c mm/page_state.c mm/page_check.c \
+    mm/page_ref.c \
     mm/scratch.c mm/extra_mem.c \
     xen/p2m_plan.c xen/xs_wire.c xen/gnttab_book.c xen/evtchn_scan.c)
 
@@ -39,7 +61,7 @@ KCFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror \
     -ffreestanding -fno-builtin -nostdinc \
     -isystem $(shell $(CC) -print-file-name=include) \
     -Iinclude -isystem $(XENINC) \
-    -D__XEN_INTERFACE_VERSION__=0x00040e00 \
+    -D__XEN_INTERFACE_VERSION__=0x00040e00 $(KDEFS) \
     -fno-pic -fno-pie -mcmodel=small -mno-red-zone \
     -mno-mmx -mno-sse -mno-sse2 -mno-3dnow -mno-avx \
     -fno-stack-protector -fno-omit-frame-pointer \
@@ -52,26 +74,26 @@ KASFLAGS := $(filter-out -std=gnu11,$(KCFLAGS)) -D__ASSEMBLY__
 KLDFLAGS := -nostdlib -static -no-pie -Wl,-T,linker.ld -Wl,--build-id=none \
     -Wl,-z,max-page-size=0x1000 -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
 
-KOBJS := $(patsubst %,$(B)/k/%.o,$(basename $(KERNEL_SRCS)))
+KOBJS := $(patsubst %,$(KB)/k/%.o,$(basename $(KERNEL_SRCS)))
 
-all: $(B)/pvhk.elf
+all: $(KB)/pvhk.elf
 
 $(XENINC)/xen:
 	@scripts/deps.sh headers
 	@mkdir -p $(XENINC)
 	@ln -sfn /usr/include/xen $(XENINC)/xen
 
-$(B)/k/%.o: %.c | $(XENINC)/xen
+$(KB)/k/%.o: %.c | $(XENINC)/xen
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
 
-$(B)/k/%.o: %.S | $(XENINC)/xen
+$(KB)/k/%.o: %.S | $(XENINC)/xen
 	@mkdir -p $(dir $@)
 	@echo "  AS      $<"
 	@$(CC) $(KASFLAGS) -MMD -MP -c $< -o $@
 
-$(B)/pvhk.elf: $(KOBJS) linker.ld
+$(KB)/pvhk.elf: $(KOBJS) linker.ld
 	@echo "  LD      $@"
 	@$(CC) $(KCFLAGS) $(KLDFLAGS) -o $@ $(KOBJS)
 	@scripts/check-image.sh $@
@@ -168,10 +190,10 @@ test: all tools hosttests
 	@scripts/test.sh
 
 run: all
-	@scripts/run.sh dom0
+	@KERNEL=$(KB)/pvhk.elf scripts/run.sh dom0
 
 run-bare: all
-	@scripts/run.sh bare
+	@KERNEL=$(KB)/pvhk.elf scripts/run.sh bare
 
 run-domu: all
 	@scripts/domu-rig.sh run
@@ -188,7 +210,7 @@ soak: hosttests
 
 clean:
 	rm -rf $(B)/k $(B)/hsan $(B)/hsan-o3 $(B)/hopt $(B)/host $(B)/tools $(B)/bench \
-	    $(B)/fuzz $(B)/pvhk.elf $(B)/logs
+	    $(B)/fuzz $(B)/pvhk.elf $(B)/logs $(B)/ref
 
 .SECONDARY:
 

@@ -1,4 +1,8 @@
-/* The names of the page allocator's states and errors (both implementations). */
+/*
+ * Names of the page states and sentences for the PA_E_* errors, shared by
+ * both allocators (include/pvhk/page_state.h): the fast one
+ * (mm/page_alloc.c, page_table.c, page_range.c) and the reference (mm/page_ref.c).
+ */
 #include <pvhk/page_state.h>
 
 const char *pa_state_name(enum pa_state s)
@@ -35,6 +39,9 @@ const char *pa_strerror(int err)
         [PA_E_NOSPACE] = "no space left in the frame table",
         [PA_E_INVAL] = "invalid argument",
         [PA_E_CORRUPT] = "allocator state corrupt",
+        [PA_E_RESERVED] = "block is reserved by a boot owner",
+        [PA_E_OWNER] = "block is not reserved by this owner",
     };
-    return err >= 0 && err < PA_NR_ERRS ? text[err] : "unknown error";
+    /* A code without a sentence reads as unknown rather than as NULL. */
+    return err >= 0 && err < PA_NR_ERRS && text[err] ? text[err] : "unknown error";
 }

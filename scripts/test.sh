@@ -49,8 +49,16 @@ cli_tests() {
     return $rc
 }
 
+# A boot of the kernel built on the reference page allocator (mm/page_ref.c).
+ref_boot() {    # ref_boot MODE [VAR=VALUE...]
+    local mode=$1; shift
+    make -s PA_IMPL=ref all >/dev/null || return 1
+    boot "$mode" KERNEL=build/ref/pvhk.elf "$@"
+}
+
 clang_build() {
-    scripts/deps.sh fuzz >/dev/null && make -s B=build/clang CC=clang all tools
+    scripts/deps.sh fuzz >/dev/null && make -s B=build/clang CC=clang all tools &&
+        make -s B=build/clang CC=clang PA_IMPL=ref all
 }
 
 stage "host unit tests"         build/host/hosttests
@@ -65,6 +73,8 @@ stage "boot bare q35 4G"        boot bare QEMU_MACHINE=q35 QEMU_MEM=4G
 stage "boot dom0 512M"          boot dom0 QEMU_MEM=512M
 stage "boot dom0 4G dom0_mem=256M" boot dom0 QEMU_MEM=4G XEN_ARGS=dom0_mem=256M
 stage "boot dom0 1G dom0_mem=256M,max:512M" boot dom0 QEMU_MEM=1G XEN_ARGS=dom0_mem=256M,max:512M
+stage "boot bare pc 512M, reference allocator" ref_boot bare QEMU_MACHINE=pc QEMU_MEM=512M
+stage "boot dom0 512M, reference allocator" ref_boot dom0 QEMU_MEM=512M
 stage "negative: failing test is named (bare)" \
     expect_failure 1 "FAILED selftest.deliberate_failure" bare CMDLINE=selftest.fail=1
 stage "negative: failing test is named (dom0)" \

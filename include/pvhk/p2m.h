@@ -72,8 +72,10 @@ struct p2m_frame_ops {
     void *ft;
 };
 
-struct page_alloc;
-/* Fill fops with the page_alloc implementation over pa (mm/page_alloc.c). */
+/* The header, not a forward declaration: under PA_IMPL_REF it names the
+ * allocator struct page_ref, and this prototype must say the same. */
+#include <pvhk/page_alloc.h>
+/* Fill fops with the page allocator's implementation over pa. */
 void p2m_pa_frame_ops(struct p2m_frame_ops *fops, struct page_alloc *pa);
 
 /* How extents are built: the benchmark compares the three. */

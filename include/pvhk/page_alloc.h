@@ -45,7 +45,8 @@
 #define pa_populate             pr_populate
 #define pa_scratch              pr_scratch
 #define pa_unscratch            pr_unscratch
-#define pa_state                pr_state
+/* Function-like: `enum pa_state` (the type) keeps its name. */
+#define pa_state(pa, f)         pr_state(pa, f)
 #define pa_states               pr_states
 #define pa_owner                pr_owner
 #define pa_nr_frames            pr_nr_frames

@@ -23,6 +23,8 @@ struct pr_frame {
 struct pr_range {
     pfn_t start, end;       /* [start, end) */
     uint64_t base;          /* table index of start */
+    uint64_t nr_free;       /* FREE frames in the range: pr_alloc() skips a
+                             * range that has too few to hold the block */
 };
 
 struct page_ref {
