@@ -163,12 +163,6 @@ int p2m_sync(struct p2m *p, struct p2m_result *res);
 int p2m_check(struct p2m *p, struct p2m_result *res);
 
 /*
- * Frames that were never backed (extra memory, RAM known unbacked): mark
- * them RELEASED in the frame table. No hypercall; the account is unchanged.
- */
-int p2m_adopt_unbacked(struct p2m *p, uint64_t pfn, uint64_t count);
-
-/*
  * Give [pfn, pfn + count) back to Xen. The caller owns the frames (INUSE,
  * UNINITIALISED, or FREE and not to be allocated meanwhile). Every frame is
  * scrubbed first unless P2M_NOSCRUB. On success they are RELEASED; on a
@@ -188,14 +182,6 @@ int p2m_populate(struct p2m *p, uint64_t pfn, uint64_t count,
                  struct p2m_result *res);
 
 /*
- * Frames outside the frame table (a map hole, a reserved range) that Xen
- * backs but the guest does not need: release them (scrubbed unless
- * P2M_NOSCRUB). The offset shrinks by what Xen took.
- */
-int p2m_release_untracked(struct p2m *p, uint64_t pfn, uint64_t count,
-                          unsigned flags, struct p2m_result *res);
-
-/*
  * Boot reconciliation, before the heap touches any RAM frame: all RAM in
  * `ram` (sorted) is taken as backed or populate-on-demand; keep `target`
  * pages and release the rest from the top, unscrubbed (touching a PoD
@@ -204,14 +190,6 @@ int p2m_release_untracked(struct p2m *p, uint64_t pfn, uint64_t count,
 int p2m_boot_trim(struct p2m *p, const struct p2m_range *ram,
                   unsigned int nr_ram, uint64_t target,
                   struct p2m_result *res);
-
-/*
- * Seed 001 for a dom0 whose backed frames do not match its map: release
- * the given untracked frames and populate the same number into RELEASED
- * RAM frames (the p2m_set_ranges() RAM list).
- */
-int p2m_boot_rebalance(struct p2m *p, const struct p2m_range *unneeded,
-                       unsigned int nr, struct p2m_result *res);
 
 /*
  * Balloon: make p->backed equal `target`. Grows by populating RELEASED
