@@ -42,7 +42,9 @@ echo "== native run ($IMPL; ns; noisy on a shared machine) =="
 
 cg() {       # cg SCENARIO: run it under callgrind into $tmp/SCENARIO.cg
     valgrind --tool=callgrind --collect-atstart=no --instr-atstart=no --compress-strings=no \
-        --compress-pos=no --callgrind-out-file="$tmp/$1.cg" "$bin" -i "$IMPL" "$1" 2>/dev/null
+        --compress-pos=no --callgrind-out-file="$tmp/$1.cg" "$bin" -i "$IMPL" "$1" \
+        2>"$tmp/$1.err" || {
+        echo "bench-alloc: callgrind failed on $1:" >&2; tail -n 5 "$tmp/$1.err" >&2; exit 1; }
 }
 arcs() {     # arcs FILE NAME[,NAME..] [bench|other] -> "calls Ir" of the calls to NAME..
     # from the bench's own code (default) or from anywhere else (other)
