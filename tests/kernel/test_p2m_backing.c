@@ -1,9 +1,11 @@
 /*
  * Which frames behind the memory map's non-RAM ranges does Xen back with
- * RAM? (docs/p2m.md, "Frames behind non-RAM ranges".) Every frame of every
+ * RAM? (docs/p2m.md, "Frames behind non-RAM ranges".) The frames of every
  * RESERVED, ACPI, NVS, UNUSABLE or other non-RAM range, and of every gap
- * below the top of RAM, is asked about with HVMOP_get_mem_type (no frame
- * is touched), and the counts are printed per class on every boot.
+ * below the top of RAM, are asked about with HVMOP_get_mem_type (no frame
+ * is touched): all of them with p2m_backing.full=1, else all of a range of
+ * up to 4096 frames and a sample of a larger one. The counts are printed
+ * per class on every boot.
  */
 #include <pvhk/arch.h>
 #include <pvhk/boot.h>
@@ -46,6 +48,8 @@ KTEST(p2m_backing, non_ram_frames)
     for (unsigned i = 0; i < bk.nr_runs; i++)
         ktest_note(t, "unaccounted backed: %s 0x%llx+%llu", p2m_bk_class_name(bk.run[i].cls),
                    (unsigned long long)bk.run[i].pfn, (unsigned long long)bk.run[i].count);
+    if (bk.runs_dropped)
+        ktest_note(t, "(%u more runs not listed)", bk.runs_dropped);
     if (bk.error)
         ktest_note(t, "HVMOP_get_mem_type(0x%llx) failed: %ld",
                    (unsigned long long)bk.error_pfn, bk.error);
