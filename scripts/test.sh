@@ -49,12 +49,23 @@ cli_tests() {
     return $rc
 }
 
+# A command that must exit with STATUS and print TEXT (stdout or stderr).
+expect_status() {   # expect_status STATUS TEXT COMMAND...
+    local want=$1 text=$2 out rc; shift 2
+    out=$("$@" 2>&1); rc=$?
+    echo "$out" | tail -n 3 | sed 's/^/    /'
+    [ "$rc" = "$want" ] || { echo "    expected status $want, got $rc"; return 1; }
+    grep -qF -- "$text" <<<"$out" || { echo "    expected output to mention: $text"; return 1; }
+}
+
 clang_build() {
     scripts/deps.sh fuzz >/dev/null && make -s B=build/clang CC=clang all tools
 }
 
 stage "host unit tests"         build/host/hosttests
 stage "allocator model, 8-frame chunks" build/host/hosttests-o3
+stage "host tests: a filter matching nothing fails" \
+    expect_status 1 'no test name contains "no_such_test"' build/host/hosttests no_such_test
 stage "host CLI tests"          cli_tests
 if ls tests/fuzz/*.c >/dev/null 2>&1; then
     stage "fuzz (bounded)"      scripts/fuzz.sh short
