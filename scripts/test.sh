@@ -64,6 +64,29 @@ expect_status() {   # expect_status STATUS TEXT COMMAND...
     grep -qF -- "$text" <<<"$out" || { echo "    expected output to mention: $text"; return 1; }
 }
 
+# A bare boot with a 3259-byte command line (pvhk keeps 2047 bytes), a
+# malformed number in front and the harness's words behind the cut: the run
+# must pass, warn with the lengths and about the number, mark the echo as
+# truncated, and still honour selftest= and expect.platform= (run.sh puts
+# it last).
+long_cmdline_boot() {
+    local log=build/logs/test-bare-long-cmdline-$RANDOM.log pad="" i
+    for i in $(seq 100 299); do pad+="pad.$i=xxxxxxx "; done
+    env QUIET=1 LOG="$log" CMDLINE="extra_mem_ratio=abc ${pad}selftest=boot,arch" \
+        scripts/run.sh bare || return 1
+    local want text
+    text=$(tr -d '\r' < "$log")
+    for want in "pvhk: WARNING: command line: 3259 bytes given, " \
+                "pvhk: WARNING: command line: extra_mem_ratio=abc: not a number; using 10" \
+                "pvhk: command line: [TRUNCATED: " \
+                "# Subtest: boot" "# Subtest: arch"; do
+        grep -aqF -- "$want" <<<"$text" || { echo "    $log lacks: $want"; return 1; }
+    done
+    grep -aqE '^    ok [0-9]+ platform_detected$' <<<"$text" ||
+        { echo "    boot.platform_detected did not run against expect.platform= ($log)"; return 1; }
+    grep -aqx '1\.\.2' <<<"$text" || { echo "    selftest=boot,arch was not honoured ($log)"; return 1; }
+}
+
 clang_build() {
     scripts/deps.sh fuzz >/dev/null && make -s B=build/clang CC=clang all tools
 }
@@ -82,6 +105,11 @@ stage "boot bare q35 4G"        boot bare QEMU_MACHINE=q35 QEMU_MEM=4G
 stage "boot dom0 512M"          boot dom0 QEMU_MEM=512M
 stage "boot dom0 4G dom0_mem=256M" boot dom0 QEMU_MEM=4G XEN_ARGS=dom0_mem=256M
 stage "boot dom0 1G dom0_mem=256M,max:512M" boot dom0 QEMU_MEM=1G XEN_ARGS=dom0_mem=256M,max:512M
+stage "boot dom0 owning all memory (2G, dom0_mem=2G)" boot dom0 QEMU_MEM=2G XEN_ARGS=dom0_mem=2G
+stage "boot bare, 3259-byte command line" long_cmdline_boot
+stage "run.sh refuses a command line QEMU's PVH loader cannot hold" \
+    expect_status 64 "QEMU's PVH loader holds at most 4095" \
+    env CMDLINE="$(printf 'x%.0s' $(seq 4100))" scripts/run.sh bare
 stage "negative: failing test is named (bare)" \
     expect_failure 1 "FAILED selftest.deliberate_failure" bare CMDLINE=selftest.fail=1
 stage "negative: failing test is named (dom0)" \
