@@ -5,7 +5,7 @@
 #   make run-bare   boot it with no Xen (QEMU's own PVH loader)
 #   make run-domu   boot it as an xl-created PVH domU (Linux dom0 inside QEMU)
 #   make test       every test: host units, CLIs, fuzz (bounded), boots
-#   make tools      host CLIs in build/tools/
+#   make tools      host CLIs in build/tools/ (tools-san: with sanitizers)
 #   make bench      benchmarks, printed as figures
 #   make fuzz / make soak   the long versions of the randomized tests
 #   make PA_IMPL=ref [run|run-bare]   the same kernel on the reference page
@@ -148,13 +148,21 @@ $(B)/host/hosttests-o3: $(O3_OBJS)
 	@echo "  HOSTLD  $@"
 	@$(HOSTCC) $(HSAN) -o $@ $^ -lm
 
+# The host CLIs twice: optimized (make tools: what users and the boot
+# scripts run) and with sanitizers (what make test's CLI tests run).
 TOOL_SRCS := $(wildcard tools/*.c)
 TOOLS     := $(patsubst tools/%.c,$(B)/tools/%,$(TOOL_SRCS))
+TOOLS_SAN := $(patsubst tools/%.c,$(B)/tools-san/%,$(TOOL_SRCS))
 
 $(B)/tools/%: tools/%.c $(HOPT_PURE)
-	@mkdir -p $(dir $@)
+	@mkdir -p $(dir $@) $(B)/hopt/tools
 	@echo "  HOSTLD  $@"
-	@$(HOSTCC) $(HCFLAGS) $(HOPT) -o $@ $^ -lm
+	@$(HOSTCC) $(HCFLAGS) $(HOPT) -MMD -MP -MF $(B)/hopt/tools/$*.d -o $@ $^ -lm
+
+$(B)/tools-san/%: tools/%.c $(HSAN_PURE)
+	@mkdir -p $(dir $@) $(B)/hsan/tools
+	@echo "  HOSTLD  $@ (sanitizers)"
+	@$(HOSTCC) $(HCFLAGS) $(HSAN) -MMD -MP -MF $(B)/hsan/tools/$*.d -o $@ $^ -lm
 
 BENCH_SRCS := $(wildcard bench/*.c)
 BENCHES    := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRCS))
@@ -175,10 +183,14 @@ $(B)/fuzz/%: tests/fuzz/%.c $(PURE_SRCS) | $(XENINC)/xen
 	@echo "  FUZZ    $@"
 	@$(FUZZCC) $(HCFLAGS) -O1 -fsanitize=fuzzer,address,undefined -o $@ $^
 
--include $(HSAN_PURE:.o=.d) $(HOPT_PURE:.o=.d) $(HOST_TEST_OBJS:.o=.d) $(O3_OBJS:.o=.d)
+-include $(HSAN_PURE:.o=.d) $(HOPT_PURE:.o=.d) $(HOST_TEST_OBJS:.o=.d) $(O3_OBJS:.o=.d) \
+    $(patsubst tools/%.c,$(B)/hopt/tools/%.d,$(TOOL_SRCS)) \
+    $(patsubst tools/%.c,$(B)/hsan/tools/%.d,$(TOOL_SRCS))
 
 # ---- user-facing targets --------------------------------------------------
 tools: $(TOOLS)
+
+tools-san: $(TOOLS_SAN)
 
 hosttests: $(B)/host/hosttests $(B)/host/hosttests-o3
 
@@ -186,7 +198,7 @@ fuzzers: $(FUZZERS)
 
 benches: $(BENCHES)
 
-test: all tools hosttests
+test: all tools tools-san hosttests
 	@scripts/test.sh
 
 run: all
@@ -209,10 +221,10 @@ soak: hosttests
 	$(B)/host/hosttests-o3 --soak
 
 clean:
-	rm -rf $(B)/k $(B)/hsan $(B)/hsan-o3 $(B)/hopt $(B)/host $(B)/tools $(B)/bench \
-	    $(B)/fuzz $(B)/pvhk.elf $(B)/logs $(B)/ref
+	rm -rf $(B)/k $(B)/hsan $(B)/hsan-o3 $(B)/hopt $(B)/host $(B)/tools $(B)/tools-san \
+	    $(B)/bench $(B)/fuzz $(B)/pvhk.elf $(B)/logs $(B)/ref
 
 .SECONDARY:
 
-.PHONY: all tools hosttests fuzzers benches test run run-bare run-domu bench \
+.PHONY: all tools tools-san hosttests fuzzers benches test run run-bare run-domu bench \
     fuzz soak clean

@@ -123,7 +123,8 @@ static void collect_extra_mem(void)
 {
     static struct extra_mem_range map[E820_MAX_ENTRIES];
     unsigned n = 0;
-    unsigned ratio = cmdline_u64(boot_cmdline, "extra_mem_ratio", EXTRA_MEM_RATIO_DEFAULT);
+    unsigned ratio = cmdline_u64_max(boot_cmdline, "extra_mem_ratio", EXTRA_MEM_RATIO_DEFAULT,
+                                     UINT32_MAX);
 
     extra_mem_init(&extra_mem);
     if (!on_xen())
