@@ -135,7 +135,8 @@ $(B)/host/hosttests: $(HOST_TEST_OBJS) $(HSAN_PURE)
 # chunk wholly in its range (pa_free's merge, lazy chunk init) are compared
 # against the model too, exhaustively included.
 O3_DEFS := -DPA_MAX_ORDER=3 -DPA_MAX_CHUNKS=1024
-O3_SRCS := tests/host/main.c tests/host/test_page_model.c mm/page_alloc.c mm/page_table.c mm/page_range.c mm/page_state.c mm/page_check.c
+O3_SRCS := tests/host/main.c tests/host/test_page_model.c mm/page_alloc.c mm/page_table.c mm/page_range.c mm/page_state.c mm/page_check.c \
+    mm/page_ref.c
 O3_OBJS := $(patsubst %.c,$(B)/hsan-o3/%.o,$(O3_SRCS))
 
 $(B)/hsan-o3/%.o: %.c | $(XENINC)/xen

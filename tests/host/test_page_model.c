@@ -1,9 +1,13 @@
 /*
- * The page allocator against its reference model (page_model.h):
+ * The fast page allocator (mm/page_alloc.c) and the reference allocator
+ * (mm/page_ref.c) in lockstep against the contract's model (page_model.h):
  *   - a differential random test: millions of random operations, good and
- *     bad, applied to both; after every step the per-frame states agree,
- *     every error code agrees, the checker passes, and every allocation
- *     result is checked against the model's naive search;
+ *     bad, applied to all three; after every step the per-frame states,
+ *     owners and counts agree, every error code and err_frame agrees, both
+ *     checkers pass, and every allocation result is one the model's policy
+ *     predicate allows. Allocations are led in turn by the fast and the
+ *     reference allocator (each may pick any block the policy allows); the
+ *     other follows with pa_take()/pr_take() of the block chosen;
  *   - an exhaustive test: every operation sequence up to a fixed depth on
  *     a 16-frame heap with a gap and frame 0, from several starting states.
  */
@@ -11,6 +15,7 @@
 #include <string.h>
 #include "harness.h"
 #include "page_model.h"
+#include <pvhk/page_ref.h>
 
 static uint64_t rng_state;
 
@@ -30,8 +35,10 @@ static unsigned rn(unsigned n)
 
 struct rig {
     struct page_alloc pa;
+    struct page_ref r;
     struct pm m;
     struct pa_frame *table;
+    struct pr_frame *rtable;
     uint64_t cap;
     unsigned failures;      /* stop a run after the first disagreement */
 };
@@ -49,18 +56,23 @@ static void rig_setup(struct rig *g, const pfn_t (*ranges)[2], unsigned nr, bool
     /* Garbage storage proves entries are never read before their chunk is touched. */
     memset(g->table, garbage ? 0xa5 : 0, pa_table_bytes(total));
     pa_setup(&g->pa, g->table, total, garbage ? 0 : PA_TABLE_ZEROED);
+    g->rtable = malloc(pr_table_bytes(total) + 16);
+    memset(g->rtable, garbage ? 0xa5 : 0, pr_table_bytes(total));
+    pr_setup(&g->r, g->rtable, total, garbage ? 0 : PA_TABLE_ZEROED);
     memset(&g->m, 0, sizeof(g->m));
     for (unsigned i = 0; i < nr; i++) {
-        int rc;
+        int rc, rrc;
 
         if (unbacked & (1U << i)) {
             rc = pa_add_range_unbacked(&g->pa, ranges[i][0], ranges[i][1]);
+            rrc = pr_add_range_unbacked(&g->r, ranges[i][0], ranges[i][1]);
             CHECK(rc == pm_add_range_unbacked(&g->m, ranges[i][0], ranges[i][1]));
         } else {
             rc = pa_add_range(&g->pa, ranges[i][0], ranges[i][1]);
+            rrc = pr_add_range(&g->r, ranges[i][0], ranges[i][1]);
             pm_add_range(&g->m, ranges[i][0], ranges[i][1]);
         }
-        CHECK(rc == 0);
+        CHECKF(rc == 0 && rrc == 0, "range %u: fast %d, reference %d", i, rc, rrc);
     }
     g->failures = 0;
 }
@@ -68,6 +80,7 @@ static void rig_setup(struct rig *g, const pfn_t (*ranges)[2], unsigned nr, bool
 static void rig_free(struct rig *g)
 {
     free(g->table);
+    free(g->rtable);
 }
 
 /* Compare everything; returns false (and reports) on the first difference. */
@@ -79,31 +92,41 @@ static bool rig_compare(struct rig *g, const char *op, uint64_t step, bool full)
     for (unsigned i = 0; i < g->m.nr; i++) {
         pfn_t s = g->m.start[i], n = g->m.end[i] - s;
 
-        pa_states(&g->pa, s, n, buf);
-        for (pfn_t j = 0; j < n; j++) {
-            if (buf[j] != g->m.st[g->m.base[i] + j]) {
-                CHECKF(false, "step %llu (%s): frame %#llx is %s, model says %s",
-                       (unsigned long long)step, op, (unsigned long long)(s + j),
-                       pa_state_name(buf[j]), pa_state_name(g->m.st[g->m.base[i] + j]));
-                g->failures++;
-                return false;
+        for (int who = 0; who < 2; who++) {
+            if (who)
+                pr_states(&g->r, s, n, buf);
+            else
+                pa_states(&g->pa, s, n, buf);
+            for (pfn_t j = 0; j < n; j++) {
+                if (buf[j] != g->m.st[g->m.base[i] + j]) {
+                    CHECKF(false, "step %llu (%s): frame %#llx is %s in the %s allocator, "
+                           "model says %s", (unsigned long long)step, op,
+                           (unsigned long long)(s + j), pa_state_name(buf[j]),
+                           who ? "reference" : "fast",
+                           pa_state_name(g->m.st[g->m.base[i] + j]));
+                    g->failures++;
+                    return false;
+                }
             }
         }
     }
     for (unsigned i = 0; i < g->m.nr && (step % 4 == 0 || full); i++)
         for (pfn_t f = g->m.start[i]; f < g->m.end[i]; f++)
-            if (pa_owner(&g->pa, f) != pm_owner(&g->m, f)) {
-                CHECKF(false, "step %llu (%s): frame %#llx has owner %u, model says %u",
-                       (unsigned long long)step, op, (unsigned long long)f,
-                       pa_owner(&g->pa, f), pm_owner(&g->m, f));
+            if (pa_owner(&g->pa, f) != pm_owner(&g->m, f) ||
+                pr_owner(&g->r, f) != pm_owner(&g->m, f)) {
+                CHECKF(false, "step %llu (%s): frame %#llx has owner %u (reference %u), "
+                       "model says %u", (unsigned long long)step, op, (unsigned long long)f,
+                       pa_owner(&g->pa, f), pr_owner(&g->r, f), pm_owner(&g->m, f));
                 g->failures++;
                 return false;
             }
     for (unsigned st = 0; st < PA_NR_STATES && (step % 4 == 0 || full); st++)
-        if (pa_nr_frames(&g->pa, st) != pm_count(&g->m, st)) {
-            CHECKF(false, "step %llu (%s): %llu frames %s, model says %llu",
+        if (pa_nr_frames(&g->pa, st) != pm_count(&g->m, st) ||
+            pr_nr_frames(&g->r, st) != pm_count(&g->m, st)) {
+            CHECKF(false, "step %llu (%s): %llu frames %s (reference %llu), model says %llu",
                    (unsigned long long)step, op,
                    (unsigned long long)pa_nr_frames(&g->pa, st), pa_state_name(st),
+                   (unsigned long long)pr_nr_frames(&g->r, st),
                    (unsigned long long)pm_count(&g->m, st));
             g->failures++;
             return false;
@@ -115,46 +138,79 @@ static bool rig_compare(struct rig *g, const char *op, uint64_t step, bool full)
         g->failures++;
         return false;
     }
-    return true;
-}
-
-static bool rc_agree(struct rig *g, int real, int model, const char *op, pfn_t a,
-                     uint64_t b, uint64_t step)
-{
-    if (real == model && (!real || g->pa.err_frame == g->m.err))
-        return true;
-    if (real == model) {
-        CHECKF(false, "step %llu: %s(%#llx, %#llx): '%s' names frame %#llx, model %#llx",
-               (unsigned long long)step, op, (unsigned long long)a, (unsigned long long)b,
-               pa_strerror(real), (unsigned long long)g->pa.err_frame,
-               (unsigned long long)g->m.err);
+    if ((step % 4 == 0 || full) && pr_check(&g->r, &v)) {
+        CHECKF(false, "step %llu (%s): reference checker: %s at %#llx",
+               (unsigned long long)step, op, v.what, (unsigned long long)v.frame);
         g->failures++;
         return false;
     }
-    CHECKF(false, "step %llu: %s(%#llx, %#llx): allocator says '%s', model '%s'",
-           (unsigned long long)step, op, (unsigned long long)a, (unsigned long long)b,
-           pa_strerror(real), pa_strerror(model));
+    return true;
+}
+
+/* The fast allocator's answer, the reference's and the model's agree, and
+ * so does the frame a refusal names. */
+static bool rc_agree(struct rig *g, int real, int ref, int model, const char *op, pfn_t a,
+                     uint64_t b, uint64_t step)
+{
+    if (real == model && ref == model &&
+        (!real || (g->pa.err_frame == g->m.err && g->r.err_frame == g->m.err)))
+        return true;
+    if (real == model && ref == model) {
+        CHECKF(false, "step %llu: %s(%#llx, %#llx): '%s' names frame %#llx (reference "
+               "%#llx), model %#llx", (unsigned long long)step, op, (unsigned long long)a,
+               (unsigned long long)b, pa_strerror(real), (unsigned long long)g->pa.err_frame,
+               (unsigned long long)g->r.err_frame, (unsigned long long)g->m.err);
+        g->failures++;
+        return false;
+    }
+    CHECKF(false, "step %llu: %s(%#llx, %#llx): allocator says '%s', reference '%s', "
+           "model '%s'", (unsigned long long)step, op, (unsigned long long)a,
+           (unsigned long long)b, pa_strerror(real), pa_strerror(ref), pa_strerror(model));
     g->failures++;
     return false;
 }
 
 /*
- * Allocation: the result must be one the policy allows (page_model.h's
- * predicate over the whole heap before the call), then the model records it.
+ * Allocation: the leader's result must be one the policy allows (page_model.h's
+ * predicate over the whole heap before the call); the follower takes the same
+ * block (or, when there is none, must find none either), then the model
+ * records it. The fast allocator leads on even steps, the reference on odd.
  */
 static bool do_alloc(struct rig *g, unsigned k, unsigned flags, uint64_t step, pfn_t *got)
 {
-    pfn_t f = pa_alloc(&g->pa, k, flags);
+    bool ref_leads = step & 1;
+    pfn_t f = ref_leads ? pr_alloc(&g->r, k, flags) : pa_alloc(&g->pa, k, flags);
+    int rc = 0;
 
     *got = f;
     if (!pm_policy_allows(&g->m, k, flags, f)) {
-        CHECKF(false, "step %llu: alloc(%u, %#x) gave %#llx, which the policy does not allow",
-               (unsigned long long)step, k, flags, (unsigned long long)f);
+        CHECKF(false, "step %llu: alloc(%u, %#x) gave %#llx in the %s allocator, which the "
+               "policy does not allow", (unsigned long long)step, k, flags,
+               (unsigned long long)f, ref_leads ? "reference" : "fast");
         g->failures++;
         return false;
     }
-    if (f != PA_NO_FRAME)
-        pm_alloc_at(&g->m, f, k);
+    if (f == PA_NO_FRAME) {
+        pfn_t other = ref_leads ? pa_alloc(&g->pa, k, flags) : pr_alloc(&g->r, k, flags);
+
+        if (other != PA_NO_FRAME) {
+            CHECKF(false, "step %llu: alloc(%u, %#x): the %s allocator found %#llx, the "
+                   "other none", (unsigned long long)step, k, flags,
+                   ref_leads ? "fast" : "reference", (unsigned long long)other);
+            g->failures++;
+            return false;
+        }
+        return true;
+    }
+    rc = ref_leads ? pa_take(&g->pa, f, 1ULL << k) : pr_take(&g->r, f, 1ULL << k);
+    if (rc) {
+        CHECKF(false, "step %llu: alloc(%u, %#x) gave %#llx; the %s allocator cannot take "
+               "it: %s", (unsigned long long)step, k, flags, (unsigned long long)f,
+               ref_leads ? "fast" : "reference", pa_strerror(rc));
+        g->failures++;
+        return false;
+    }
+    pm_alloc_at(&g->m, f, k);
     return true;
 }
 
@@ -207,10 +263,10 @@ static void diff_run(uint64_t seed, uint64_t steps, bool garbage, unsigned unbac
     rng_state = seed;
     rig_setup(&g, diff_ranges, ARRAY_SIZE(diff_ranges), garbage, unbacked);
     for (uint64_t step = 0; step < steps && !g.failures; step++) {
-        unsigned op = rn(100), k, ns = 0, ms = 0;
+        unsigned op = rn(100), k, ns = 0, rs = 0, ms = 0;
         pfn_t f = rnd_frame(&g), got;
         uint64_t n = 1 + rn(rn(4) ? 8 : 64);
-        int rc = 0, mrc = 0;
+        int rc = 0, rrc = 0, mrc = 0;
         const char *name;
 
         /* Weights: mostly alloc/free, every other operation regularly. */
@@ -246,6 +302,7 @@ static void diff_run(uint64_t seed, uint64_t steps, bool garbage, unsigned unbac
             n = live[k].k;
             live[k] = live[--nlive];
             rc = pa_free(&g.pa, f, (unsigned)n);
+            rrc = pr_free(&g.r, f, (unsigned)n);
             mrc = pm_free(&g.m, f, (unsigned)n);
             break;
         case 2:
@@ -253,30 +310,36 @@ static void diff_run(uint64_t seed, uint64_t steps, bool garbage, unsigned unbac
             if (rn(2))
                 f &= ~((1ULL << n) - 1) | (rn(8) ? 0 : 1);
             rc = pa_free(&g.pa, f, (unsigned)n);
+            rrc = pr_free(&g.r, f, (unsigned)n);
             mrc = pm_free(&g.m, f, (unsigned)n);
             break;
         case 3:
             rc = pa_init_range(&g.pa, f, n);
+            rrc = pr_init_range(&g.r, f, n);
             mrc = pm_init(&g.m, f, n);
             break;
         case 4:
             rc = pa_defer(&g.pa, f, n);
+            rrc = pr_defer(&g.r, f, n);
             mrc = pm_defer(&g.m, f, n);
             break;
         case 5:
             rc = pa_offline(&g.pa, f, (enum pa_state *)&ns);
+            rrc = pr_offline(&g.r, f, (enum pa_state *)&rs);
             mrc = pm_offline(&g.m, f, &ms);
-            if (!rc && !mrc && ns != ms)
+            if (!rc && !mrc && (ns != ms || rs != ms))
                 rc = -1;
             break;
         case 6:
             rc = pa_online(&g.pa, f, (enum pa_state *)&ns);
+            rrc = pr_online(&g.r, f, (enum pa_state *)&rs);
             mrc = pm_online(&g.m, f, &ms);
-            if (!rc && !mrc && ns != ms)
+            if (!rc && !mrc && (ns != ms || rs != ms))
                 rc = -1;
             break;
         case 7:
             rc = pa_take(&g.pa, f, n);
+            rrc = pr_take(&g.r, f, n);
             mrc = pm_take(&g.m, f, n);
             if (!rc) {
                 for (pfn_t p = f; p < f + n; p += 1ULL << pm_piece(p, f + n))
@@ -285,44 +348,52 @@ static void diff_run(uint64_t seed, uint64_t steps, bool garbage, unsigned unbac
             break;
         case 8:
             rc = pa_release(&g.pa, f, n);
+            rrc = pr_release(&g.r, f, n);
             mrc = pm_release(&g.m, f, n);
             break;
         case 9:
             rc = pa_populate(&g.pa, f, n);
+            rrc = pr_populate(&g.r, f, n);
             mrc = pm_populate(&g.m, f, n);
             break;
         case 10:
             rc = pa_scratch(&g.pa, f, n);
+            rrc = pr_scratch(&g.r, f, n);
             mrc = pm_scratch(&g.m, f, n);
             break;
         case 11:
             k = rn(2) ? PA_RELEASED : PA_UNINITIALISED;
             rc = pa_unscratch(&g.pa, f, n, k);
+            rrc = pr_unscratch(&g.r, f, n, k);
             mrc = pm_unscratch(&g.m, f, n, k);
             break;
         case 12:
             k = rn(4);
             f &= ~((1ULL << k) - 1);
             rc = pa_mark_inuse(&g.pa, f, k);
+            rrc = pr_mark_inuse(&g.r, f, k);
             mrc = pm_mark_inuse(&g.m, f, k);
             if (!rc)
                 live[nlive++] = (struct live){ f, k };
             break;
         case 13:
             pa_init_all(&g.pa);     /* a cost, not a state: nothing to compare */
+            pr_init_all(&g.r);
             break;
         case 14:
             k = rn(8) ? 1 + rn(3) : (rn(2) ? 0 : PA_MAX_OWNER + 1);
             rc = pa_reserve(&g.pa, f, n, k);
+            rrc = pr_reserve(&g.r, f, n, k);
             mrc = pm_reserve(&g.m, f, n, k);
             break;
         case 15:
             k = rn(8) ? 1 + rn(3) : 0;
             rc = pa_unreserve(&g.pa, f, n, k);
+            rrc = pr_unreserve(&g.r, f, n, k);
             mrc = pm_unreserve(&g.m, f, n, k);
             break;
         }
-        if (!rc_agree(&g, rc, mrc, name, f, n, step))
+        if (!rc_agree(&g, rc, rrc, mrc, name, f, n, step))
             break;
         /* Forget live blocks that another operation (release) consumed. */
         if (op == 8 && !rc)
@@ -396,6 +467,8 @@ static void xops_build(void)
 struct xsnap {
     struct page_alloc pa;
     struct pa_frame table[16];
+    struct page_ref r;
+    struct pr_frame rtable[16];
     uint8_t st[16], order[16];
     uint16_t owner[16];
     pfn_t head[16];
@@ -405,6 +478,8 @@ static void snap(struct rig *g, struct xsnap *s)
 {
     s->pa = g->pa;
     memcpy(s->table, g->table, sizeof(s->table));
+    s->r = g->r;
+    memcpy(s->rtable, g->rtable, sizeof(s->rtable));
     memcpy(s->st, g->m.st, 16);
     memcpy(s->owner, g->m.owner, sizeof(s->owner));
     memcpy(s->order, g->m.order, 16);
@@ -416,6 +491,9 @@ static void unsnap(struct rig *g, const struct xsnap *s)
     g->pa = s->pa;
     g->pa.table = g->table;
     memcpy(g->table, s->table, sizeof(s->table));
+    g->r = s->r;
+    g->r.table = g->rtable;
+    memcpy(g->rtable, s->rtable, sizeof(s->rtable));
     memcpy(g->m.st, s->st, 16);
     memcpy(g->m.owner, s->owner, sizeof(s->owner));
     memcpy(g->m.order, s->order, 16);
@@ -426,8 +504,8 @@ static uint64_t xnodes;
 
 static void x_apply(struct rig *g, const struct xop *o, uint64_t id)
 {
-    unsigned ns = 0, ms = 0;
-    int rc = 0, mrc = 0;
+    unsigned ns = 0, rs = 0, ms = 0;
+    int rc = 0, rrc = 0, mrc = 0;
     pfn_t got;
 
     switch (o->kind) {
@@ -436,60 +514,73 @@ static void x_apply(struct rig *g, const struct xop *o, uint64_t id)
         return;
     case X_FREE:
         rc = pa_free(&g->pa, o->f, o->order);
+        rrc = pr_free(&g->r, o->f, o->order);
         mrc = pm_free(&g->m, o->f, o->order);
         break;
     case X_INIT:
         rc = pa_init_range(&g->pa, o->f, o->n);
+        rrc = pr_init_range(&g->r, o->f, o->n);
         mrc = pm_init(&g->m, o->f, o->n);
         break;
     case X_OFFLINE:
         rc = pa_offline(&g->pa, o->f, (enum pa_state *)&ns);
+        rrc = pr_offline(&g->r, o->f, (enum pa_state *)&rs);
         mrc = pm_offline(&g->m, o->f, &ms);
         break;
     case X_ONLINE:
         rc = pa_online(&g->pa, o->f, (enum pa_state *)&ns);
+        rrc = pr_online(&g->r, o->f, (enum pa_state *)&rs);
         mrc = pm_online(&g->m, o->f, &ms);
         break;
     case X_MARK:
         rc = pa_mark_inuse(&g->pa, o->f, o->order);
+        rrc = pr_mark_inuse(&g->r, o->f, o->order);
         mrc = pm_mark_inuse(&g->m, o->f, o->order);
         break;
     case X_RELEASE:
         rc = pa_release(&g->pa, o->f, o->n);
+        rrc = pr_release(&g->r, o->f, o->n);
         mrc = pm_release(&g->m, o->f, o->n);
         break;
     case X_POPULATE:
         rc = pa_populate(&g->pa, o->f, o->n);
+        rrc = pr_populate(&g->r, o->f, o->n);
         mrc = pm_populate(&g->m, o->f, o->n);
         break;
     case X_SCRATCH:
         rc = pa_scratch(&g->pa, o->f, o->n);
+        rrc = pr_scratch(&g->r, o->f, o->n);
         mrc = pm_scratch(&g->m, o->f, o->n);
         break;
     case X_UNSCRATCH:
         rc = pa_unscratch(&g->pa, o->f, o->n, PA_RELEASED);
+        rrc = pr_unscratch(&g->r, o->f, o->n, PA_RELEASED);
         mrc = pm_unscratch(&g->m, o->f, o->n, PA_RELEASED);
         break;
     case X_TAKE:
         rc = pa_take(&g->pa, o->f, o->n);
+        rrc = pr_take(&g->r, o->f, o->n);
         mrc = pm_take(&g->m, o->f, o->n);
         break;
     case X_DEFER:
         rc = pa_defer(&g->pa, o->f, o->n);
+        rrc = pr_defer(&g->r, o->f, o->n);
         mrc = pm_defer(&g->m, o->f, o->n);
         break;
     case X_RESERVE:
         rc = pa_reserve(&g->pa, o->f, o->n, o->order);
+        rrc = pr_reserve(&g->r, o->f, o->n, o->order);
         mrc = pm_reserve(&g->m, o->f, o->n, o->order);
         break;
     case X_UNRESERVE:
         rc = pa_unreserve(&g->pa, o->f, o->n, o->order);
+        rrc = pr_unreserve(&g->r, o->f, o->n, o->order);
         mrc = pm_unreserve(&g->m, o->f, o->n, o->order);
         break;
     }
-    if (!rc && ns != ms)
+    if (!rc && (ns != ms || rs != ms))
         rc = -1;
-    rc_agree(g, rc, mrc, "exhaustive op", o->f, o->kind, id);
+    rc_agree(g, rc, rrc, mrc, "exhaustive op", o->f, o->kind, id);
 }
 
 static void x_dfs(struct rig *g, unsigned depth)
@@ -518,31 +609,44 @@ HOST_TEST(page_model_exhaustive)
         rig_setup(&g, tiny_ranges, ARRAY_SIZE(tiny_ranges), start & 1, start == 4 ? 2 : 0);
         switch (start) {
         case 1:                 /* all initialised */
-            CHECK(pa_init_range(&g.pa, 0, 7) == 0 && pm_init(&g.m, 0, 7) == 0);
-            CHECK(pa_init_range(&g.pa, 8, 9) == 0 && pm_init(&g.m, 8, 9) == 0);
+            CHECK(pa_init_range(&g.pa, 0, 7) == 0 && pr_init_range(&g.r, 0, 7) == 0 &&
+                  pm_init(&g.m, 0, 7) == 0);
+            CHECK(pa_init_range(&g.pa, 8, 9) == 0 && pr_init_range(&g.r, 8, 9) == 0 &&
+                  pm_init(&g.m, 8, 9) == 0);
             break;
         case 2:                 /* lazy: one range deferred */
-            CHECK(pa_init_range(&g.pa, 0, 7) == 0 && pm_init(&g.m, 0, 7) == 0);
-            CHECK(pa_defer(&g.pa, 8, 9) == 0 && pm_defer(&g.m, 8, 9) == 0);
+            CHECK(pa_init_range(&g.pa, 0, 7) == 0 && pr_init_range(&g.r, 0, 7) == 0 &&
+                  pm_init(&g.m, 0, 7) == 0);
+            CHECK(pa_defer(&g.pa, 8, 9) == 0 && pr_defer(&g.r, 8, 9) == 0 &&
+                  pm_defer(&g.m, 8, 9) == 0);
             break;
         case 3:                 /* mixed: in-use, offlining, released */
-            CHECK(pa_init_range(&g.pa, 1, 6) == 0 && pm_init(&g.m, 1, 6) == 0);
-            CHECK(pa_mark_inuse(&g.pa, 8, 2) == 0 && pm_mark_inuse(&g.m, 8, 2) == 0);
-            CHECK(pa_release(&g.pa, 12, 4) == 0 && pm_release(&g.m, 12, 4) == 0);
+            CHECK(pa_init_range(&g.pa, 1, 6) == 0 && pr_init_range(&g.r, 1, 6) == 0 &&
+                  pm_init(&g.m, 1, 6) == 0);
+            CHECK(pa_mark_inuse(&g.pa, 8, 2) == 0 && pr_mark_inuse(&g.r, 8, 2) == 0 &&
+                  pm_mark_inuse(&g.m, 8, 2) == 0);
+            CHECK(pa_release(&g.pa, 12, 4) == 0 && pr_release(&g.r, 12, 4) == 0 &&
+                  pm_release(&g.m, 12, 4) == 0);
             {
                 unsigned a, b;
                 CHECK(pa_offline(&g.pa, 9, (enum pa_state *)&a) == 0);
+                CHECK(pr_offline(&g.r, 9, (enum pa_state *)&a) == 0);
                 CHECK(pm_offline(&g.m, 9, &b) == 0);
             }
             break;
         case 4:                 /* [8, 17) registered unbacked: all RELEASED */
-            CHECK(pa_init_range(&g.pa, 0, 7) == 0 && pm_init(&g.m, 0, 7) == 0);
+            CHECK(pa_init_range(&g.pa, 0, 7) == 0 && pr_init_range(&g.r, 0, 7) == 0 &&
+                  pm_init(&g.m, 0, 7) == 0);
             break;
         case 5:                 /* boot hand-over: reserved blocks among deferred memory */
-            CHECK(pa_reserve(&g.pa, 1, 3, 1) == 0 && pm_reserve(&g.m, 1, 3, 1) == 0);
-            CHECK(pa_defer(&g.pa, 4, 3) == 0 && pm_defer(&g.m, 4, 3) == 0);
-            CHECK(pa_reserve(&g.pa, 8, 2, 2) == 0 && pm_reserve(&g.m, 8, 2, 2) == 0);
-            CHECK(pa_defer(&g.pa, 10, 7) == 0 && pm_defer(&g.m, 10, 7) == 0);
+            CHECK(pa_reserve(&g.pa, 1, 3, 1) == 0 && pr_reserve(&g.r, 1, 3, 1) == 0 &&
+                  pm_reserve(&g.m, 1, 3, 1) == 0);
+            CHECK(pa_defer(&g.pa, 4, 3) == 0 && pr_defer(&g.r, 4, 3) == 0 &&
+                  pm_defer(&g.m, 4, 3) == 0);
+            CHECK(pa_reserve(&g.pa, 8, 2, 2) == 0 && pr_reserve(&g.r, 8, 2, 2) == 0 &&
+                  pm_reserve(&g.m, 8, 2, 2) == 0);
+            CHECK(pa_defer(&g.pa, 10, 7) == 0 && pr_defer(&g.r, 10, 7) == 0 &&
+                  pm_defer(&g.m, 10, 7) == 0);
             break;
         }
         xnodes = 0;
