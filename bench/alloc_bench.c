@@ -36,7 +36,7 @@
  * with direct calls (the ops are compile-time constants and every scenario is
  * inlined into its instantiation, so the compiler calls pa_alloc itself, not
  * a pointer). A second allocator with the same API under another prefix
- * (e.g. ref_* in <pvhk/page_ref.h>) is one more BENCH_IMPL() line and one
+ * (pr_* of <pvhk/page_ref.h>, the reference allocator) is one more BENCH_IMPL() line and one
  * entry in impls[]; it is built in when its header exists.
  */
 #include <stdio.h>
@@ -354,7 +354,7 @@ INLINE void run(const struct alloc_ops *o, void *st, const char *w)
 
 BENCH_IMPL(pa, struct page_alloc, PA_NO_FRAME, PA_MAX_ORDER, PA_TABLE_ZEROED, PA_FREE)
 #ifdef BENCH_HAVE_REF
-BENCH_IMPL(ref, struct page_ref, REF_NO_FRAME, REF_MAX_ORDER, REF_TABLE_ZEROED, REF_FREE)
+BENCH_IMPL(pr, struct page_ref, PA_NO_FRAME, PA_MAX_ORDER, PA_TABLE_ZEROED, PA_FREE)
 #endif
 
 static const struct {
@@ -363,7 +363,7 @@ static const struct {
 } impls[] = {
     { &pa_ops, pa_run },
 #ifdef BENCH_HAVE_REF
-    { &ref_ops, ref_run },
+    { &pr_ops, pr_run },
 #endif
 };
 #define NR_IMPLS (sizeof(impls) / sizeof(impls[0]))

@@ -1,27 +1,37 @@
 /*
  * alloc-trace: replay a page-allocator trace from stdin with the kernel's
- * own allocator code (mm/page_alloc.c, mm/page_check.c), one answer line
- * per operation. Frames and counts are hex with 0x, orders decimal.
+ * own allocator code, one answer line per input line that holds an
+ * operation, flushed as it is written (a program can drive it over pipes,
+ * one request and one answer at a time). By default the fast allocator
+ * (mm/page_alloc*.c) runs; with --ref, the reference (mm/page_ref.c).
+ * Frames and counts are hex with 0x, orders and owners decimal.
  *
- *   range START COUNT      -> ok             frames become known, UNINITIALISED
+ *   range START COUNT      -> ok | error: REASON   frames become known, UNINITIALISED
  *   range-unbacked START COUNT -> ok | error: REASON   frames become known, RELEASED
  *   init START COUNT       -> ok | error: REASON
+ *   defer START COUNT      -> ok | error: REASON   (FREE; lazy init)
  *   alloc ORDER [low]      -> 0xFRAME | FAIL  (low: below 4 GiB)
  *   free FRAME ORDER       -> ok | error: REASON
+ *   mark FRAME ORDER       -> ok | error: REASON   (initialise straight into INUSE)
+ *   reserve START COUNT OWNER   -> ok | error: REASON   (boot hand-over, OWNER 1..65535)
+ *   unreserve START COUNT OWNER -> ok | error: REASON
+ *   owner FRAME            -> OWNER (0: the heap's, or not in use) | error: REASON
  *   offline FRAME          -> offlining | offlined | error: REASON
  *   online FRAME           -> inuse | free | error: REASON
  *   state FRAME            -> uninitialised | free | inuse | offlining |
  *                             offlined | released | scratch | error: REASON
+ *   count STATE            -> number of frames in that state, decimal
  *   check                  -> ok | error: VIOLATION
- *   mark FRAME ORDER       -> ok | error: REASON   (initialise straight into INUSE)
- *   defer START COUNT      -> ok | error: REASON   (lazy init)
  *   initall                -> ok
  *   take|release|populate|scratch START COUNT -> ok | error: REASON
  *   unscratch START COUNT [released|uninitialised] -> ok | error: REASON
  *
- * Blank lines and '#' comments are ignored. A malformed line answers
+ * Blank lines and '#' comments are ignored. A malformed line (unknown
+ * operation, a frame or count that is not exactly 0x followed by hex
+ * digits whose value fits in 64 bits, an order or owner that is not a
+ * decimal number up to 1000000, a NUL byte, trailing words) answers
  * "error: line N: WHAT" and the replay goes on. Exit status: 0, or 1 if
- * any line was malformed.
+ * any line was malformed; 2 for a bad command-line option.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,9 +39,15 @@
 #include <ctype.h>
 #include <errno.h>
 #include <pvhk/page_alloc.h>
+#include <pvhk/page_ref.h>
 
 static struct page_alloc pa;
-static struct pa_frame *table;
+static struct page_ref ref;
+static void *table;
+static bool use_ref;
+
+/* The same operation on whichever implementation runs. */
+#define CALL(fn, ...)   (use_ref ? pr_##fn(&ref, __VA_ARGS__) : pa_##fn(&pa, __VA_ARGS__))
 
 static char *tok(char **s)
 {
@@ -50,15 +66,27 @@ static char *tok(char **s)
     return t;
 }
 
+/* Exactly "0x" and one or more hex digits whose value fits in 64 bits. */
 static bool hex(const char *t, uint64_t *v)
 {
-    char *end;
+    uint64_t x = 0;
+    const char *p;
 
-    if (!t || t[0] != '0' || (t[1] != 'x' && t[1] != 'X') || !isxdigit((unsigned char)t[2]))
+    if (!t || t[0] != '0' || (t[1] != 'x' && t[1] != 'X') || !t[2])
         return false;
-    errno = 0;
-    *v = strtoull(t + 2, &end, 16);
-    return !*end && !errno;
+    for (p = t + 2; *p; p++) {
+        unsigned d;
+
+        if (!isxdigit((unsigned char)*p))
+            return false;
+        d = isdigit((unsigned char)*p) ? (unsigned)(*p - '0')
+                                       : (unsigned)(tolower((unsigned char)*p) - 'a' + 10);
+        if (x >> 60)
+            return false;           /* another digit would overflow */
+        x = x << 4 | d;
+    }
+    *v = x;
+    return true;
 }
 
 static bool dec(const char *t, unsigned *v)
@@ -70,7 +98,7 @@ static bool dec(const char *t, unsigned *v)
         return false;
     errno = 0;
     x = strtoul(t, &end, 10);
-    if (*end || errno || x > 1000)
+    if (*end || errno || x > 1000000)
         return false;
     *v = (unsigned)x;
     return true;
@@ -84,36 +112,65 @@ static void answer(int rc)
         printf("ok\n");
 }
 
-/* Make room for `count` more table entries; the allocator only keeps indices. */
+/* Make room for `count` more table entries; the allocators keep indices. */
 static int grow_table(uint64_t count)
 {
-    uint64_t need = pa.used + count, cap = pa.capacity;
-    struct pa_frame *t;
+    uint64_t used = use_ref ? ref.used : pa.used, cap = use_ref ? ref.capacity : pa.capacity;
+    uint64_t need = used + count;
+    size_t esz = use_ref ? sizeof(struct pr_frame) : sizeof(struct pa_frame);
+    void *t;
 
     if (need <= cap)
         return 0;
-    if (need > PA_NIL)
+    if (need > PA_NIL || need < used)
         return PA_E_NOSPACE;
     cap = MAX(need, MIN(2 * cap, (uint64_t)PA_NIL));
-    t = calloc(cap, sizeof(*t));
+    t = calloc(cap, esz);
     if (!t)
         return PA_E_NOSPACE;
-    if (pa.used)
-        memcpy(t, table, pa.used * sizeof(*t));
+    if (used)
+        memcpy(t, table, used * esz);
     free(table);
     table = t;
-    pa_move_table(&pa, table, cap);
+    if (use_ref)
+        pr_move_table(&ref, t, cap);
+    else
+        pa_move_table(&pa, t, cap);
     return 0;
 }
 
-int main(void)
+static bool state_of(const char *t, enum pa_state *st)
 {
-    char line[512];
+    for (unsigned s = 0; s < PA_NR_STATES; s++)
+        if (t && !strcmp(t, pa_state_name(s))) {
+            *st = s;
+            return true;
+        }
+    return false;
+}
+
+int main(int argc, char **argv)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
     unsigned long n = 0;
     int status = 0;
 
-    pa_setup(&pa, NULL, 0, PA_TABLE_ZEROED);    /* calloc'd storage */
-    while (fgets(line, sizeof(line), stdin)) {
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--ref")) {
+            use_ref = true;
+        } else {
+            fprintf(stderr, "usage: %s [--ref] < trace\n", argv[0]);
+            return 2;
+        }
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0);           /* one flushed answer per line */
+    if (use_ref)
+        pr_setup(&ref, NULL, 0, PA_TABLE_ZEROED);
+    else
+        pa_setup(&pa, NULL, 0, PA_TABLE_ZEROED);    /* calloc'd storage */
+    while ((len = getline(&line, &cap, stdin)) > 0) {
         char *s = line, *op, *extra;
         const char *bad = NULL;
         uint64_t a = 0, c = 0;
@@ -121,11 +178,8 @@ int main(void)
         int rc;
 
         n++;
-        if (!strchr(line, '\n') && !feof(stdin)) {
-            int ch;
-            while ((ch = getchar()) != EOF && ch != '\n')
-                ;
-            printf("error: line %lu: line too long\n", n);
+        if (memchr(line, 0, (size_t)len)) {
+            printf("error: line %lu: NUL byte in line\n", n);
             status = 1;
             continue;
         }
@@ -149,26 +203,26 @@ int main(void)
             END();
             if (!strcmp(op, "range")) {
                 rc = grow_table(c);
-                answer(rc ? rc : pa_add_range(&pa, a, c));
+                answer(rc ? rc : CALL(add_range, a, c));
             } else if (!strcmp(op, "range-unbacked")) {
                 rc = grow_table(c);
-                answer(rc ? rc : pa_add_range_unbacked(&pa, a, c));
+                answer(rc ? rc : CALL(add_range_unbacked, a, c));
             } else if (!strcmp(op, "init")) {
-                answer(pa_init_range(&pa, a, c));
+                answer(CALL(init_range, a, c));
             } else if (!strcmp(op, "defer")) {
-                answer(pa_defer(&pa, a, c));
+                answer(CALL(defer, a, c));
             } else if (!strcmp(op, "take")) {
-                answer(pa_take(&pa, a, c));
+                answer(CALL(take, a, c));
             } else if (!strcmp(op, "release")) {
-                answer(pa_release(&pa, a, c));
+                answer(CALL(release, a, c));
             } else if (!strcmp(op, "populate")) {
-                answer(pa_populate(&pa, a, c));
+                answer(CALL(populate, a, c));
             } else if (!strcmp(op, "scratch")) {
-                answer(pa_scratch(&pa, a, c));
+                answer(CALL(scratch, a, c));
             } else {
                 WANT(!to || !strcmp(to, "released") || !strcmp(to, "uninitialised"),
                      "expected 'released' or 'uninitialised'");
-                answer(pa_unscratch(&pa, a, c, to && !strcmp(to, "uninitialised")
+                answer(CALL(unscratch, a, c, to && !strcmp(to, "uninitialised")
                                                    ? PA_UNINITIALISED : PA_RELEASED));
             }
         } else if (!strcmp(op, "alloc")) {
@@ -178,7 +232,7 @@ int main(void)
             fl = tok(&s);
             WANT(!fl || !strcmp(fl, "low"), "expected 'low' or nothing after ORDER");
             END();
-            f = pa_alloc(&pa, k, fl ? PA_ALLOC_LOW : 0);
+            f = CALL(alloc, k, fl ? PA_ALLOC_LOW : 0);
             if (f == PA_NO_FRAME)
                 printf("FAIL\n");
             else
@@ -187,34 +241,53 @@ int main(void)
             WANT(hex(tok(&s), &a), "expected FRAME in hex (0x...)");
             WANT(dec(tok(&s), &k), "expected ORDER in decimal");
             END();
-            answer(op[0] == 'f' ? pa_free(&pa, a, k) : pa_mark_inuse(&pa, a, k));
+            answer(op[0] == 'f' ? CALL(free, a, k) : CALL(mark_inuse, a, k));
         } else if (!strcmp(op, "offline") || !strcmp(op, "online") || !strcmp(op, "state")) {
             enum pa_state ns;
             WANT(hex(tok(&s), &a), "expected FRAME in hex (0x...)");
             END();
             if (op[1] == 't') {
-                ns = pa_state(&pa, a);
+                ns = use_ref ? pr_state(&ref, a) : pa_state(&pa, a);
                 if (ns == PA_OUTSIDE)
                     answer(PA_E_OUTSIDE);
                 else
                     printf("%s\n", pa_state_name(ns));
                 continue;
             }
-            rc = op[1] == 'f' ? pa_offline(&pa, a, &ns) : pa_online(&pa, a, &ns);
+            rc = op[1] == 'f' ? CALL(offline, a, &ns) : CALL(online, a, &ns);
             if (rc)
                 answer(rc);
             else
                 printf("%s\n", pa_state_name(ns));
+        } else if (!strcmp(op, "reserve") || !strcmp(op, "unreserve")) {
+            WANT(hex(tok(&s), &a), "expected START in hex (0x...)");
+            WANT(hex(tok(&s), &c), "expected COUNT in hex (0x...)");
+            WANT(dec(tok(&s), &k), "expected OWNER in decimal");
+            END();
+            answer(op[0] == 'r' ? CALL(reserve, a, c, k) : CALL(unreserve, a, c, k));
+        } else if (!strcmp(op, "owner")) {
+            WANT(hex(tok(&s), &a), "expected FRAME in hex (0x...)");
+            END();
+            if ((use_ref ? pr_state(&ref, a) : pa_state(&pa, a)) == PA_OUTSIDE)
+                answer(PA_E_OUTSIDE);
+            else
+                printf("%u\n", use_ref ? pr_owner(&ref, a) : pa_owner(&pa, a));
+        } else if (!strcmp(op, "count")) {
+            enum pa_state st;
+            WANT(state_of(tok(&s), &st), "expected a state name");
+            END();
+            printf("%llu\n", (unsigned long long)(use_ref ? pr_nr_frames(&ref, st)
+                                                          : pa_nr_frames(&pa, st)));
         } else if (!strcmp(op, "check")) {
             struct pa_violation v;
             END();
-            if (pa_check(&pa, &v))
+            if (use_ref ? pr_check(&ref, &v) : pa_check(&pa, &v))
                 printf("error: %s at %#llx\n", v.what, (unsigned long long)v.frame);
             else
                 printf("ok\n");
         } else if (!strcmp(op, "initall")) {
             END();
-            pa_init_all(&pa);
+            use_ref ? pr_init_all(&ref) : pa_init_all(&pa);
             printf("ok\n");
         } else {
             bad = "unknown operation";
@@ -225,6 +298,7 @@ malformed:
         printf("error: line %lu: %s\n", n, bad);
         status = 1;
     }
+    free(line);
     free(table);
     return status;
 }
