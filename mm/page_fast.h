@@ -102,9 +102,9 @@ void list_push(struct pa_frame *t, struct pa_zone *zn, unsigned k, uint32_t idx)
 }
 
 static inline __attribute__((always_inline))
-void list_del(struct pa_frame *t, struct pa_zone *zn, unsigned k, uint32_t idx)
+void list_del(struct pa_frame *t, struct pa_zone *zn, unsigned k, const struct pa_frame *e)
 {
-    uint32_t n = t[idx].next, p = t[idx].prev;
+    uint32_t n = e->next, p = e->prev;
 
     if (p != PA_NIL)
         t[p].next = n;

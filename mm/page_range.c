@@ -234,8 +234,7 @@ static void range_apply(struct page_alloc *pa, int i, pfn_t start, uint64_t coun
             s.head->info = 0;   /* the block is dissolved, then rebuilt */
             switch (s.state) {
             case PA_FREE:
-                list_del(pa->table, &pa->zone[pa_zone_of(s.start)], s.order,
-                         (uint32_t)(s.head - pa->table));
+                list_del(pa->table, &pa->zone[pa_zone_of(s.start)], s.order, s.head);
                 pa->zone[pa_zone_of(s.start)].nr_free -= 1ULL << s.order;
                 /* What lies outside the range goes back (the free run is split). */
                 free_range(pa, r, s.start, a);
@@ -420,8 +419,7 @@ int pa_offline(struct page_alloc *pa, pfn_t f, enum pa_state *newstate)
     }
     switch (s.state) {
     case PA_FREE:
-        list_del(pa->table, &pa->zone[pa_zone_of(s.start)], s.order,
-                 (uint32_t)(s.head - pa->table));
+        list_del(pa->table, &pa->zone[pa_zone_of(s.start)], s.order, s.head);
         pa->zone[pa_zone_of(s.start)].nr_free -= 1ULL << s.order;
         s.head->info = 0;
         e = ent(pa, r, f);

@@ -117,22 +117,24 @@ int free_merge(struct page_alloc *pa, const struct pa_range *r, pfn_t f, unsigne
     struct pa_frame *t = pa->table;
     struct pa_zone *zn = &pa->zone[pa_zone_of(f)];
     pfn_t size = 1ULL << k;
+    uint32_t want = PA_INFO(PA_FREE, k);    /* a free buddy's info at this order */
 
     zn->nr_free += size;
     t[idx_of(r, f)].info = 0;               /* the union's head is written below */
     for (;;) {
-        list_del(t, zn, k, (uint32_t)(be - t));
+        list_del(t, zn, k, be);
         be->info = 0;
         f &= ~size;                         /* the union starts at the lower one */
         size <<= 1;
         k++;
+        want = INFO_ORDER_UP(want);
         if (size == stop)
             break;
         be = &t[idx_of(r, f ^ size)];
-        if (be->info != PA_INFO(PA_FREE, k))
+        if (be->info != want)
             break;
     }
-    t[idx_of(r, f)].info = PA_INFO(PA_FREE, k);
+    t[idx_of(r, f)].info = want;
     list_push(t, zn, k, idx_of(r, f));
     return PA_OK;
 }
