@@ -1,22 +1,23 @@
 /*
  * Exception dispatch. An exception nobody expects is reported in full
- * (vector, error code, RIP, CR2, registers, backtrace) and ends the run as a
- * failure; a self-test may instead catch it with trap_try().
+ * (vector, error code, RIP, CR2, registers, backtrace) and ends the run with
+ * an ERROR verdict (common/report.c); a self-test may instead catch it with
+ * trap_try() (arch/trap_try.S).
  */
 #include <pvhk/arch.h>
 #include <pvhk/printk.h>
 #include <pvhk/trap.h>
-#include <pvhk/selftest.h>
+#include <pvhk/report.h>
 
-/* Shared with arch/entry.S (offsets are fixed there). */
-struct {
+/* What trap_try() parks; arch/trap_try.S defines it (offsets fixed there). */
+extern struct trap_catch_state {
     uint64_t rsp, rbx, rbp, r12, r13, r14, r15;
     struct caught_trap *info;
     uint64_t armed;
 } trap_catch;
+_Static_assert(sizeof(struct trap_catch_state) == 72, "arch/trap_try.S reserves 72 bytes");
 
 extern const char trap_try_resume[];
-extern const char __image_start[], __text_start[], __text_end[];
 
 static irq_handler_t irq_handlers[256];
 
@@ -40,27 +41,6 @@ const char *exception_name(unsigned vector)
 void trap_set_irq_handler(unsigned vector, irq_handler_t fn)
 {
     irq_handlers[vector & 0xff] = fn;
-}
-
-/*
- * Walk saved frame pointers (the kernel is built with -fno-omit-frame-pointer).
- * Stop at a null or misaligned rbp, or after a fixed depth, so a corrupt
- * chain cannot fault inside the report.
- */
-void backtrace_from(uint64_t rbp, uint64_t rip)
-{
-    printk("  backtrace:\n");
-    printk("    [<%016llx>]\n", (unsigned long long)rip);
-    for (int depth = 0; depth < 24; depth++) {
-        if (!rbp || (rbp & 7) || rbp < 0x1000 || rbp >= (1ull << 47))
-            break;
-        const uint64_t *fp = (const uint64_t *)rbp;
-        uint64_t ret = fp[1];
-        if (ret < (uint64_t)__text_start || ret >= (uint64_t)__text_end)
-            break;
-        printk("    [<%016llx>]\n", (unsigned long long)ret);
-        rbp = fp[0];
-    }
 }
 
 static void report(const struct trap_frame *f, uint64_t cr2)
@@ -118,5 +98,5 @@ void trap_dispatch(struct trap_frame *f)
     }
 
     report(f, cr2);
-    selftest_abort("unexpected exception");
+    report_error("unexpected exception");
 }

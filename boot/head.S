@@ -136,11 +136,9 @@ boot_gdt_desc:
 
     .section .bss
     .balign 4096
-    .globl boot_pml4, boot_stack_guard, boot_stack, boot_stack_top
+    .globl boot_pml4
 boot_pml4:  .skip 4096
 boot_pdpt:  .skip 4096
 boot_pd:    .skip 4 * 4096
-/* One page left unmapped by paging_init() so a stack overflow faults. */
-boot_stack_guard: .skip 4096
-boot_stack: .skip 16384
-boot_stack_top:
+/* The boot stack (boot_stack_top) and its guard page are laid out by
+ * linker.ld. */

@@ -15,7 +15,4 @@ const char *platform_name(enum platform p);
 /* Find Xen's CPUID leaves; returns the base leaf or 0. */
 uint32_t xen_detect_cpuid(void);
 
-/* End the run: shut the (virtual) machine down so QEMU exits. */
-void machine_exit(bool success) __noreturn;
-
 #endif

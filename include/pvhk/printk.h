@@ -12,7 +12,8 @@ int snprintf(char *buf, size_t size, const char *fmt, ...) __printf(3, 4);
 void printk(const char *fmt, ...) __printf(1, 2);
 void console_write(const char *s, size_t len);
 
-/* Print the cause, a backtrace and a FAIL verdict, then end the run. */
+/* Print the cause, a backtrace and an ERROR verdict, then end the run as a
+ * crash (common/report.c). */
 void panic(const char *fmt, ...) __printf(1, 2) __noreturn;
 
 #define BUG_ON(c) do { if (unlikely(c)) panic("BUG_ON(%s) at %s:%d", #c, __FILE__, __LINE__); } while (0)

@@ -47,9 +47,8 @@ void ktest_note(struct ktest_ctx *t, const char *fmt, ...) __printf(2, 3);
 } while (0)
 #define KT_SKIP(t, reason) do { (t)->skip_reason = (reason); return; } while (0)
 
-/* Run the suites the command line selects; print KTAP and the verdict. */
-bool selftest_run(const char *selection);
-/* A fatal error (panic, unexpected trap): FAIL verdict and end the run. */
-void selftest_abort(const char *why) __noreturn;
+/* Run the suites the command line selects and print KTAP; then the
+ * verdict (PASS or FAIL, include/pvhk/report.h) ends the run. */
+void selftest_run(const char *selection) __noreturn;
 
 #endif
