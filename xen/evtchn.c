@@ -24,7 +24,6 @@
 #include <pvhk/xen.h>
 #include <xen/errno.h>
 #include <xen/features.h>
-#include <xen/hvm/hvm_op.h>
 #include <xen/hvm/params.h>
 #include <xen/sched.h>
 
@@ -106,14 +105,11 @@ int evtchn_init(void)
         __atomic_store_n(&bitmaps.mask[w], ~0ull, __ATOMIC_SEQ_CST);
     trap_set_irq_handler(EVTCHN_UPCALL_VECTOR, evtchn_upcall);
 
-    struct xen_hvm_param p = {
-        .domid = DOMID_SELF,
-        .index = HVM_PARAM_CALLBACK_IRQ,
-        .value = ((uint64_t)HVM_PARAM_CALLBACK_TYPE_VECTOR << 56) | EVTCHN_UPCALL_VECTOR,
-    };
-    long rc = xen_hvm_op(HVMOP_set_param, &p);
+    int rc = xen_hvm_param_set(HVM_PARAM_CALLBACK_IRQ,
+                               ((uint64_t)HVM_PARAM_CALLBACK_TYPE_VECTOR << 56) |
+                               EVTCHN_UPCALL_VECTOR);
     if (rc)
-        return (int)rc;
+        return rc;
     upcalls_ready = true;
     return 0;
 }

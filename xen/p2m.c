@@ -45,18 +45,6 @@ static long x_populate(void *ctx, const uint64_t *gpfns, unsigned nr, unsigned o
     return reservation_op(XENMEM_populate_physmap, gpfns, nr, order);
 }
 
-long xen_current_reservation(void)
-{
-    domid_t self = DOMID_SELF;
-    return xen_memory_op(XENMEM_current_reservation, &self);
-}
-
-long xen_maximum_reservation(void)
-{
-    domid_t self = DOMID_SELF;
-    return xen_memory_op(XENMEM_maximum_reservation, &self);
-}
-
 static long x_current(void *ctx) { (void)ctx; return xen_current_reservation(); }
 static long x_maximum(void *ctx) { (void)ctx; return xen_maximum_reservation(); }
 
@@ -106,34 +94,9 @@ void p2m_print_result(const char *what, int rc, const struct p2m_result *r)
 }
 
 /*
- * What Xen backs behind the map's non-RAM ranges.
- *
- * HVMOP_get_mem_type is the non-destructive query a PVH (HVM) guest has for
- * its own frames. Xen 4.17, xen/arch/x86/hvm/hvm.c, hvmop_get_mem_type():
- * the domain may ask about itself (XSM_TARGET), only an HVM/PVH domain may
- * be asked about (else -EINVAL), and the gfn is looked up with a query that
- * neither allocates nor unshares (a populate-on-demand entry stays PoD).
- * The p2m type is then folded into the public HVMMEM_* values:
- *   HVMMEM_ram_rw   RAM (p2m_ram_*), a PoD entry, or a grant mapping;
- *   HVMMEM_ram_ro   read-only RAM;
- *   HVMMEM_ioreq_server  a page claimed by an ioreq server;
- *   HVMMEM_mmio_dm  MMIO (passed through or emulated) *and* any gfn with no
- *                   entry at all (p2m_invalid falls into the final else).
- * So ram_rw/ram_ro means "a page is there"; mmio_dm means "no RAM here",
- * whether it is a device window or nothing. Reading the frame instead would
- * be no test: an access to a gfn with no entry is emulated as MMIO (reads
- * 0xff) or, for a PoD domain past its cache, crashes the domain.
+ * What Xen backs behind the map's non-RAM ranges, asked one frame at a time
+ * with xen_gfn_mem_type() (xen/ops.c says what its answers mean).
  */
-long xen_gfn_mem_type(uint64_t pfn, unsigned int *type)
-{
-    struct xen_hvm_get_mem_type a = { .domid = DOMID_SELF, .pfn = pfn };
-    long rc = xen_hvm_op(HVMOP_get_mem_type, &a);
-
-    if (!rc)
-        *type = a.mem_type;
-    return rc;
-}
-
 const char *p2m_bk_class_name(enum p2m_bk_class c)
 {
     static const char *const n[P2M_BK_NR] = {

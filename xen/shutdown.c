@@ -119,3 +119,18 @@ int shutdown_init(void)
     shutdown_ctl.active = true;
     return 0;
 }
+
+static bool requested(void *arg)
+{
+    (void)arg;
+    return shutdown_ctl.requested >= 0;
+}
+
+bool xenbus_control_phase(uint64_t ns)
+{
+    int rc = xenbus_service_until(requested, NULL, ns);
+
+    if (rc < 0 && rc != -XEN_ENODEV)
+        printk("pvhk: control: xenstore connection lost (%d)\n", rc);
+    return rc == 1;
+}

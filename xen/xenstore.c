@@ -13,14 +13,11 @@
 #include <pvhk/cmdline.h>
 #include <pvhk/evtchn.h>
 #include <pvhk/hypercall.h>
-#include <pvhk/paging.h>
-#include <pvhk/platform.h>
 #include <pvhk/printk.h>
 #include <pvhk/string.h>
 #include <pvhk/xen.h>
 #include <pvhk/xenbus.h>
 #include <pvhk/xtime.h>
-#include <xen/hvm/hvm_op.h>
 #include <xen/hvm/params.h>
 
 static struct xs_conn conn;             /* ~12 KiB: two message buffers */
@@ -37,36 +34,6 @@ struct xenbus_stats xenbus_stats;
 struct xs_conn *xenbus(void)
 {
     return conn_up ? &conn : NULL;
-}
-
-/* Shared with xen/pvconsole.c: both rings are found the same way. */
-int xen_hvm_param_get(uint32_t index, uint64_t *value)
-{
-    struct xen_hvm_param p = { .domid = DOMID_SELF, .index = index };
-    long rc = xen_hvm_op(HVMOP_get_param, &p);
-
-    if (rc)
-        return (int)rc;
-    *value = p.value;
-    return 0;
-}
-
-/*
- * A ring page Xen set up for us: libxl places the store and console pages in
- * the RESERVED range just below 0xff000000 (0xfeff8000.. on Xen 4.17). They
- * are ordinary guest RAM, already populated, and the identity map covers the
- * low 4 GiB, so they are used where they are. Check rather than assume.
- */
-void *xen_ring_page(uint64_t pfn)
-{
-    uint64_t pa = PFN_PHYS(pfn);
-
-    if (!pfn || pa >= paging_map_end)
-        return NULL;
-    uint64_t pte = paging_lookup(pa, NULL);
-    if (!(pte & PTE_P) || !(pte & PTE_W))
-        return NULL;
-    return (void *)(uintptr_t)pa;
 }
 
 static void store_event(evtchn_port_t port, void *data)
@@ -116,7 +83,7 @@ static int fail(const char *what, int rc)
     return rc ? rc : -XEN_EINVAL;
 }
 
-static int xenbus_init(void)
+int xenbus_init(void)
 {
     uint64_t pfn = 0, port = 0;
     int rc;
@@ -176,64 +143,39 @@ int xenbus_service(void)
     return n < 0 ? n : total;
 }
 
-/* Data from the daemon is waiting, or the port fired. */
+struct until {
+    bool (*stop)(void *);
+    void *arg;
+};
+
+/* Data from the daemon is waiting, the port fired, or the caller is done. */
 static bool store_has_work(void *arg)
 {
+    const struct until *u = arg;
     struct xenstore_domain_interface *intf = conn.intf;
 
-    (void)arg;
     return store_fired ||
            __atomic_load_n(&intf->rsp_prod, __ATOMIC_ACQUIRE) != intf->rsp_cons ||
-           shutdown_ctl.requested >= 0;
+           u->stop(u->arg);
 }
 
-bool xenbus_control_phase(uint64_t ns)
+int xenbus_service_until(bool (*stop)(void *), void *arg, uint64_t ns)
 {
     uint64_t end = xen_clock_ns() + ns;
+    struct until u = { stop, arg };
 
     if (!conn_up)
-        return false;
+        return -XEN_ENODEV;
     for (;;) {
         store_fired = false;
         int rc = xenbus_service();
-        if (rc < 0) {
-            printk("pvhk: control: xenstore connection lost (%d)\n", rc);
-            return false;
-        }
-        if (shutdown_ctl.requested >= 0)
-            return true;
+        if (rc < 0)
+            return rc;
+        if (stop(arg))
+            return 1;
         uint64_t now = xen_clock_ns();
         if (now >= end)
-            return false;
-        xwait_timeout(store_has_work, NULL, end - now);
+            return 0;
+        xwait_timeout(store_has_work, &u, end - now);
     }
-}
-
-void xen_domu_services_init(void)
-{
-    int rc;
-
-    if (platform != PLATFORM_XEN_DOMU) {
-        xenbus_error = platform == PLATFORM_XEN_DOM0 ?
-            "dom0: pvhk's dom0 runs have no xenstored" : "not running on Xen";
-        return;
-    }
-    if (!xen_services_up()) {
-        xenbus_error = "Xen services (event channels, timers) are down";
-        return;
-    }
-    /* The console first, so that what follows shows on `xl console` too. */
-    rc = pvcons_init();
-    if (rc)
-        printk("pvhk: pv console: unavailable (%d)\n", rc);
-    if (xenbus_init())
-        return;
-    rc = balloon_init();
-    if (rc)
-        printk("pvhk: balloon: not started (%d)\n", rc);
-    rc = shutdown_init();
-    if (rc)
-        printk("pvhk: shutdown: control not advertised (%d)\n", rc);
-    /* xenstored fires each new watch once: act on the initial values now. */
-    xenbus_service();
 }

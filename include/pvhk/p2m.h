@@ -243,8 +243,6 @@ struct p2m_backing {
 struct e820_map;
 struct page_alloc;
 const char *p2m_bk_class_name(enum p2m_bk_class c);
-/* HVMOP_get_mem_type on one of our own frames (HVMMEM_* in *type). */
-long xen_gfn_mem_type(uint64_t pfn, unsigned int *type);
 /*
  * Ask Xen about the non-RAM frames of `map` (pa: our frame table): every
  * frame if `full`, else every frame of a range of at most

@@ -1,6 +1,8 @@
 /*
- * Xen's shared info page and the services that live on it: event channels
- * (<pvhk/evtchn.h>) and time (<pvhk/xtime.h>).
+ * Xen's shared info page, the order the services start in, and the
+ * one-call helpers every service may use. The services themselves: event
+ * channels (<pvhk/evtchn.h>), time (<pvhk/xtime.h>), xenstore, PV console,
+ * balloon and shutdown control (<pvhk/xenbus.h>).
  *
  * A PVH guest has no shared info until it asks for one: it names a guest
  * frame and XENMEM_add_to_physmap(XENMAPSPACE_shared_info) puts Xen's page
@@ -38,8 +40,7 @@ static inline struct vcpu_info *xen_vcpu_info(void)
     return &xen_shared_info->vcpu_info[0];      /* pvhk runs on vCPU 0 only */
 }
 
-/* XENVER_get_features bit nr (XENFEAT_*). */
-bool xen_feature(unsigned nr);
+/* ---- start-up order (xen/services.c) ----------------------------------- */
 
 /*
  * Map shared info, start event channel upcalls and the timer. Called once
@@ -50,5 +51,29 @@ int xen_services_init(void);
 bool xen_services_up(void);
 extern const char *xen_services_error;  /* NULL when up or not tried */
 extern int xen_services_errno;          /* the failing call's return value */
+
+/*
+ * Called once from kmain after xen_services_init(). On a domU with the
+ * services up: PV console, xenstore, then the balloon and shutdown watches.
+ * Never panics; what failed is printed and kept for the self-tests.
+ */
+void xen_domu_services_init(void);
+
+/* ---- one-call helpers (xen/ops.c) --------------------------------------- */
+
+/* HVMOP_get_param / HVMOP_set_param on DOMID_SELF: 0 or Xen's error. */
+int xen_hvm_param_get(uint32_t index, uint64_t *value);
+int xen_hvm_param_set(uint32_t index, uint64_t value);
+/* A ring page Xen populated for us (store, console), checked to be mapped
+ * writable in the identity map; NULL if not. */
+void *xen_ring_page(uint64_t pfn);
+/* XENMEM_current_reservation / XENMEM_maximum_reservation on DOMID_SELF:
+ * pages, or a negative Xen error. */
+long xen_current_reservation(void);
+long xen_maximum_reservation(void);
+/* XENVER_get_features bit nr (XENFEAT_*). */
+bool xen_feature(unsigned nr);
+/* HVMOP_get_mem_type on one of our own frames (HVMMEM_* in *type). */
+long xen_gfn_mem_type(uint64_t pfn, unsigned int *type);
 
 #endif

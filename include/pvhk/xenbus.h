@@ -17,22 +17,15 @@
 #include <pvhk/xs_wire.h>
 #include <xen/io/console.h>
 
-/* ---- bring-up ---------------------------------------------------------- */
+/* ---- xenstore ------------------------------------------------------------ */
 
 /*
- * Called once from kmain after xen_services_init(). On a domU with the
- * services up: PV console, xenstore, then the balloon and shutdown watches.
- * Never panics; what failed is printed and kept for the self-tests.
+ * Connect to xenstore (the ring and port Xen's HVM params name) and read
+ * our domid and name. Called by xen_domu_services_init() (xen/services.c)
+ * once event channels and timers are up. Returns 0, or an error with
+ * xenbus_error saying why.
  */
-void xen_domu_services_init(void);
-
-/* HVMOP_get_param on DOMID_SELF: 0 or Xen's error. */
-int xen_hvm_param_get(uint32_t index, uint64_t *value);
-/* A ring page Xen populated for us (store, console), checked to be mapped
- * writable in the identity map; NULL if not. */
-void *xen_ring_page(uint64_t pfn);
-
-/* ---- xenstore ------------------------------------------------------------ */
+int xenbus_init(void);
 
 /* The connection, or NULL when there is none (dom0, bare, failed init). */
 struct xs_conn *xenbus(void);
@@ -65,9 +58,16 @@ extern struct xenbus_stats xenbus_stats;
 int xenbus_service(void);
 
 /*
- * The control phase: service watch events as they come, blocked in Xen in
- * between, for up to `ns` or until a shutdown request has been accepted.
- * Returns true if it ended on a shutdown request.
+ * Service watch events as they come, blocked in Xen in between, until
+ * stop(arg) holds or `ns` have passed. Returns 1 when stop held, 0 at the
+ * time limit, -XEN_ENODEV without a connection, or the error that broke it.
+ */
+int xenbus_service_until(bool (*stop)(void *), void *arg, uint64_t ns);
+
+/*
+ * The control phase (xen/shutdown.c): xenbus_service_until() a shutdown
+ * request has been accepted, for up to `ns`. Returns true if it ended on a
+ * shutdown request.
  */
 bool xenbus_control_phase(uint64_t ns);
 

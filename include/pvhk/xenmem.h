@@ -8,6 +8,7 @@
 #include <pvhk/extra_mem.h>
 #include <pvhk/p2m.h>
 #include <pvhk/scratch.h>
+#include <pvhk/xen.h>
 
 extern struct p2m p2m;
 extern struct extra_mem extra_mem;
@@ -18,8 +19,6 @@ extern const char *scratch_source;      /* for the log and the tests */
 
 /* The hypercall backend (xen/p2m.c). */
 extern const struct p2m_ops p2m_xen_ops;
-long xen_current_reservation(void);
-long xen_maximum_reservation(void);
 
 /* Guest frames for Xen to map things at (shared info, grant frames):
  * from the scratch pool, panicking only if the pool cannot exist. */
