@@ -6,6 +6,7 @@
 #   make run-domu   boot it as an xl-created PVH domU (Linux dom0 inside QEMU)
 #   make test       every test: host units, CLIs, fuzz (bounded), boots
 #   make tools      host CLIs in build/tools/ (tools-san: with sanitizers)
+#   make check-cycles  fail on a dependency cycle between kernel source files
 #   make bench      benchmarks, printed as figures
 #   make fuzz / make soak   the long versions of the randomized tests
 #   make PA_IMPL=ref [run|run-bare]   the same kernel on the reference page
@@ -211,6 +212,10 @@ run-bare: all
 run-domu: all
 	@scripts/domu-rig.sh run
 
+# No dependency cycle between the kernel's source files (scripts/check-cycles.sh).
+check-cycles: $(KOBJS) $(B)/tools/depcycles
+	@scripts/check-cycles.sh $(KB)/k $(patsubst $(KB)/k/%,%,$(KOBJS))
+
 bench: all tools benches
 	@scripts/bench.sh
 
@@ -227,5 +232,5 @@ clean:
 
 .SECONDARY:
 
-.PHONY: all tools tools-san hosttests fuzzers benches test run run-bare run-domu bench \
+.PHONY: all tools tools-san hosttests fuzzers benches test run run-bare run-domu bench check-cycles \
     fuzz soak clean

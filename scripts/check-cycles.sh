@@ -3,14 +3,21 @@
 # comes from the kernel objects' symbol tables: an object that references a
 # global symbol depends on the object that defines it (build/tools/depcycles,
 # tools/depcycles.c, reads `nm -A -P -g`). Each cycle is listed with the
-# symbols that make it.  Usage: scripts/check-cycles.sh [OBJDIR] (build/k)
+# symbols that make it.
+#
+#   scripts/check-cycles.sh OBJDIR OBJ...   the objects, relative to OBJDIR
+#   make check-cycles                       the same for the kernel's objects
+#
+# Exit status: depcycles' (0 no cycle, 1 a cycle, 2 bad input), or 2 when
+# the tool or an object is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-objdir=${1:-build/k}
+[ $# -ge 2 ] || { echo "usage: $0 OBJDIR OBJ..." >&2; exit 2; }
+objdir=$1; shift
 tool=${DEPCYCLES:-build/tools/depcycles}
 [ -x "$tool" ] || { echo "check-cycles: $tool missing (make tools)" >&2; exit 2; }
-[ -d "$objdir" ] || { echo "check-cycles: $objdir missing (make all)" >&2; exit 2; }
-mapfile -t objs < <(cd "$objdir" && find . -name '*.o' -printf '%P\n' | sort)
-[ "${#objs[@]}" -gt 0 ] || { echo "check-cycles: no objects in $objdir" >&2; exit 2; }
+for o in "$@"; do
+    [ -f "$objdir/$o" ] || { echo "check-cycles: $objdir/$o missing (make all)" >&2; exit 2; }
+done
 # The objects are named as the source files they come from (arch/traps.o).
-(cd "$objdir" && nm -A -P -g "${objs[@]}") | "$tool"
+(cd "$objdir" && nm -A -P -g "$@") | "$tool"

@@ -14,13 +14,18 @@
  *
  * A run reports exactly one verdict, after the KTAP it sums up. A PASS
  * verdict counts only with KTAP before it and counts that match the results
- * found there: "pvhk: verdict: PASS (P passed, F failed, S skipped)".
+ * found there: "pvhk: verdict: PASS (P passed, F failed, S skipped)". A FAIL
+ * verdict (same form) says a test found a fault; an ERROR verdict,
+ * "pvhk: verdict: ERROR (aborted in suite.name: why)" or "... ERROR (why)",
+ * says the run itself broke (a panic or an unexpected exception) and
+ * carries no counts.
  *
  * Exit status: 0 PASS; 1 a test failed, the KTAP is inconsistent, or the
  * verdict cannot be believed (no KTAP, counts that disagree, more than one
- * verdict); 2 no verdict (the kernel hung or died silently); 3 panic or
- * exception. Every failing test is printed as "ktap-check: FAILED suite.name",
- * every other reason for a failure on a line of its own.
+ * verdict); 2 no verdict (the kernel hung or died silently); 3 the run broke:
+ * an ERROR verdict, or a panic or exception report whatever the verdict.
+ * Every failing test is printed as "ktap-check: FAILED suite.name", every
+ * other reason for a failure on a line of its own.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,6 +188,7 @@ int main(int argc, char **argv)
     unsigned pass = 0, fail = 0, skip = 0, inconsistent = 0, verdicts = 0;
     unsigned v_pass = 0, v_fail = 0, v_skip = 0;
     bool verdict_pass = false, verdict_counts = false, fatal = false, late_ktap = false;
+    bool verdict_error = false;
     char fatal_msg[512] = "", verdict_line[512] = "", last_verdict[512] = "";
 
     while ((len = getline(&buf, &cap, f)) != -1) {
@@ -207,6 +213,7 @@ int main(int argc, char **argv)
             if (!verdicts++) {
                 const char *w = l + 15;
                 verdict_pass = !strncmp(w, "PASS ", 5) || !strcmp(w, "PASS");
+                verdict_error = !strncmp(w, "ERROR ", 6) || !strcmp(w, "ERROR");
                 if (!strncmp(w, "PASS ", 5) || !strncmp(w, "FAIL ", 5))
                     verdict_counts = parse_counts(w + 5, &v_pass, &v_fail, &v_skip);
                 snprintf(verdict_line, sizeof(verdict_line), "%s", l);
@@ -258,7 +265,7 @@ int main(int argc, char **argv)
         fclose(f);
 
     bool saw_ktap = ktap_docs > 0;
-    if (saw_ktap && verdicts && !fatal && suites_seen != top_plan) {
+    if (saw_ktap && verdicts && !fatal && !verdict_error && suites_seen != top_plan) {
         inconsistent++;
         printf("ktap-check: %u of %u planned suites reported\n", suites_seen, top_plan);
     }
@@ -274,8 +281,13 @@ int main(int argc, char **argv)
         printf("ktap-check: %s\n", verdict_line);
     printf("ktap-check: %u passed, %u failed, %u skipped in %u suite(s)\n", pass, fail, skip,
            suites_seen);
-    if (fatal) {
-        printf("ktap-check: CRASH: %s\n", fatal_msg);
+    if (fatal || verdict_error) {
+        if (fatal)
+            printf("ktap-check: CRASH: %s\n", fatal_msg);
+        if (verdict_error)
+            printf("ktap-check: ERROR: the run broke: %s\n", verdict_line);
+        else if (verdicts)
+            printf("ktap-check: the verdict after a crash is not ERROR: %s\n", verdict_line);
         return 3;
     }
     if (!verdicts) {

@@ -25,8 +25,32 @@ sed 's/    ok 1 start_info_parsed/    not ok 1 start_info_parsed/; s/^ok 2 boot/
 check "a failing test is named" 1 "FAILED boot.start_info_parsed" -- "$tmp/fail.log"
 head -n 9 "$dir/pass.log" > "$tmp/hang.log"
 check "no verdict: hung" 2 "NO VERDICT" -- "$tmp/hang.log"
-{ head -n 9 "$dir/pass.log"; echo "pvhk: PANIC: out of cheese"; echo "pvhk: verdict: FAIL (out of cheese)"; } > "$tmp/panic.log"
+# The run broke: a panic or an exception inside a test, and the ERROR
+# verdict naming that test (what pvhk prints), or an ERROR alone.
+{ head -n 9 "$dir/pass.log"; echo "pvhk: PANIC: out of cheese"
+  echo "pvhk: verdict: ERROR (aborted in boot.start_info_parsed: out of cheese)"; } > "$tmp/panic.log"
 check "a panic" 3 "CRASH: pvhk: PANIC: out of cheese" -- "$tmp/panic.log"
+check "a panic: the ERROR verdict is named" 3 \
+    "ERROR: the run broke: pvhk: verdict: ERROR (aborted in boot.start_info_parsed: out of cheese)" -- "$tmp/panic.log"
+{ head -n 9 "$dir/pass.log"; echo "pvhk: EXCEPTION vector 14 (#PF page fault) error_code 0x2"
+  echo "pvhk: verdict: ERROR (aborted in boot.start_info_parsed: unexpected exception)"; } > "$tmp/exc.log"
+check "an exception" 3 "CRASH: pvhk: EXCEPTION vector 14" -- "$tmp/exc.log"
+{ head -n 9 "$dir/pass.log"; echo "pvhk: verdict: ERROR (out of cheese)"; } > "$tmp/error.log"
+check "an ERROR verdict alone is a broken run" 3 "ERROR: the run broke: pvhk: verdict: ERROR (out of cheese)" -- "$tmp/error.log"
+# The ERROR verdict comes before the rest of the plan: no complaint about
+# the suites that never ran.
+if "$tool" "$tmp/error.log" | grep -q "planned suites"; then
+    echo "not ok an ERROR verdict: unfinished suites are not inconsistencies"; fails=$((fails + 1))
+else
+    echo "ok an ERROR verdict: unfinished suites are not inconsistencies"
+fi
+# A crash report whatever the verdict says (an older kernel's FAIL).
+{ head -n 9 "$dir/pass.log"; echo "pvhk: PANIC: out of cheese"; echo "pvhk: verdict: FAIL (out of cheese)"; } > "$tmp/panic-fail.log"
+check "a panic with a FAIL verdict is still a crash" 3 "the verdict after a crash is not ERROR" -- "$tmp/panic-fail.log"
+# ERROR is a word of its own: "ERRORS" is no verdict ktap-check knows, so
+# the run failed (1), not broke.
+sed 's/verdict: PASS (2 passed, 0 failed, 1 skipped)/verdict: ERRORS (x)/' "$dir/pass.log" > "$tmp/errors.log"
+check "an unknown verdict word fails" 1 "FAIL verdict: pvhk: verdict: ERRORS (x)" -- "$tmp/errors.log"
 grep -v "    ok 1 start_info_parsed" "$dir/pass.log" > "$tmp/short.log"
 check "a missing result is inconsistent" 1 "1 inconsistencies" -- "$tmp/short.log"
 # A domU: CRLF, timestamps, another guest's lines, and dom0 text glued in
