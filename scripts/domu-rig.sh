@@ -68,8 +68,12 @@ say() { echo "domu-rig: $*" >&2; }
 #   shutdown        xl shutdown: pvhk acknowledges, xl sees a poweroff
 #   reboot          xl reboot: the same, xl sees a reboot
 #   pass            KTAP checker passes (verdict PASS, no failing test)
-#   fail:TEST       the checker fails the guest and names TEST
-#   crash:TEXT      the checker reports a panic or exception mentioning TEXT
+#   fail:TEST       the checker fails the guest and names TEST; the domain
+#                   still ends in an orderly poweroff
+#   crash:TEXT      the checker reports a broken run (ERROR verdict, panic or
+#                   exception) mentioning TEXT, xl saw shutdown reason crash,
+#                   and `xl list` showed the preserved domain as crashed
+#                   (the config's on_crash = "preserve")
 #   timeout         the guest never finishes; dom0 destroys it at the limit
 SCENARIOS=(
     "pvhk-mem32         plain    $GUEST_TIMEOUT pass                    run"
@@ -241,7 +245,8 @@ guest_lines() { # FILE DOMID
 }
 
 # Check one guest's section; prints the checker's words and returns its
-# status: 0 PASS, 1 a test failed, 2 no verdict, 3 panic or exception.
+# status: 0 PASS, 1 a test failed, 2 no verdict, 3 the run broke (ERROR
+# verdict, panic or exception).
 check_guest() { # SECTION DOMID
     if [ -x "$KTAP_CHECK" ]; then
         "$KTAP_CHECK" --domain "$2" "$1"
@@ -251,8 +256,8 @@ check_guest() { # SECTION DOMID
     # line and the failing tests' names.
     local lines; lines=$(guest_lines "$1" "$2")
     echo "$lines" | sed -n 's/^ *not ok [0-9]* \([^ #]*\).*/FAILED \1/p'
-    if echo "$lines" | grep -q 'pvhk: PANIC'; then
-        echo "CRASH: $(echo "$lines" | grep -m1 'pvhk: PANIC')"; return 3
+    if echo "$lines" | grep -qE 'pvhk: (PANIC|EXCEPTION|verdict: ERROR)'; then
+        echo "CRASH: $(echo "$lines" | grep -m1 -E 'pvhk: (PANIC|EXCEPTION|verdict: ERROR)')"; return 3
     fi
     if ! echo "$lines" | grep -q 'pvhk: verdict: '; then echo "NO VERDICT"; return 2; fi
     echo "$lines" | grep -m1 'pvhk: verdict: '
@@ -403,12 +408,20 @@ $(echo "$owords" | sed "s/^/$other: /")"
             if [ "$crc" != 1 ]; then why="expected a failing test, got: ${bad:-a PASS}"
             elif ! echo "$words" | grep -q -- "FAILED .*\b$t\b"; then
                 why="the failure was not attributed to '$t'"
+            elif [ "$reason" != poweroff ]; then
+                why="xl saw shutdown reason $reason, not poweroff (a failing test ends the run in order)"
             fi ;;
         crash:*)
             t=${expect#crash:}
             if [ "$crc" != 3 ]; then why="expected a reported crash, got: ${bad:-a PASS}"
             elif ! echo "$words" | grep -qi -- "$t"; then
                 why="the crash report does not mention '$t'"
+            elif ! echo "$words" | grep -q -- "verdict: ERROR"; then
+                why="no ERROR verdict"
+            elif [ "$reason" != crash ]; then
+                why="xl saw shutdown reason $reason, not crash"
+            elif ! grep -qE "^RIG: XL-STATE $name ....c.\$" "$section"; then
+                why="xl list never showed the preserved domain as crashed"
             fi ;;
         timeout)
             if [ $timed_out = 1 ]; then :
