@@ -13,8 +13,8 @@
  * dependency inside it with the symbols that make it:
  *
  *   depcycles: cycle 1: 3 objects
- *     arch/traps.o -> common/selftest.o -> common/exit.o -> arch/traps.o
- *     arch/traps.o -> common/selftest.o: selftest_abort
+ *     a.o -> b.o -> c.o -> a.o
+ *     a.o -> b.o: g
  *     ...
  *
  * Exit status: 0 no cycle; 1 at least one cycle; 2 bad input (a malformed

@@ -14,9 +14,9 @@
  * When: the request is accepted as soon as the watch event is serviced.
  * The reason is latched with SCHEDOP_shutdown_code at once: Xen's
  * domain_shutdown() reports a latched code instead of the reason it is
- * given, so however pvhk's run ends from here (the verdict, then the
- * SCHEDOP_shutdown(poweroff) every domU run ends with), xl sees the
- * requested reason. The control phase (xenbus.wait) ends at once on a
+ * given, so however pvhk's run ends from here (the verdict, then
+ * SCHEDOP_shutdown(poweroff), or (crash) when the run breaks: see
+ * common/report.c), xl sees the requested reason. The control phase (xenbus.wait) ends at once on a
  * request; self-tests still running finish first, so the run still ends
  * with a complete verdict.
  */

@@ -162,7 +162,7 @@ KTEST_OPTIN(selftest, deliberate_hang, "selftest.hang")
 
 KTEST_OPTIN(selftest, deliberate_fault, "selftest.fault")
 {
-    /* An unexpected #PF: the trap report and a FAIL verdict must follow.
+    /* An unexpected #PF: the trap report and an ERROR verdict must follow.
      * The address comes through a volatile so the compiler cannot see it. */
     static volatile uintptr_t bad = 0x10;
     (void)t;
