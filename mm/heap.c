@@ -100,8 +100,14 @@ static uint64_t compute_boot_target(void)
     return MIN(ram_pages, avail);
 }
 
-/* Reserve the RAM above the boot target before anything can allocate it:
- * the P2M releases exactly these frames in heap_init(). */
+/*
+ * Reserve the RAM above the boot target before anything can allocate it:
+ * the P2M releases exactly these frames, the top `excess` frames of RAM,
+ * in heap_init() (p2m_boot_trim()). They must not hold anything the
+ * loader placed (the image, start_info, its command line, memmap, modules,
+ * all reserved just before): releasing those would lose them. So a trim
+ * that meets an existing reservation stops the boot, naming both.
+ */
 static void boot_trim_reserve(void)
 {
     uint64_t excess;
@@ -111,8 +117,23 @@ static void boot_trim_reserve(void)
     excess = ram_pages - boot_target;
     for (unsigned i = nr_ram; i-- > 0 && excess;) {
         uint64_t take = MIN(excess, ram[i].nr_pfns);
-        reserve(PFN_PHYS(ram[i].start_pfn + ram[i].nr_pfns - take), PFN_PHYS(take),
-                "unbacked: above the boot target");
+        paddr_t base = PFN_PHYS(ram[i].start_pfn + ram[i].nr_pfns - take);
+        const struct memblock_region *clash;
+        int rc = memblock_reserve_exclusive(&memblock, base, PFN_PHYS(take),
+                                            "unbacked: above the boot target", &clash);
+
+        if (rc == MEMBLOCK_EBUSY)
+            panic("boot trim: RAM 0x%llx-0x%llx lies above the boot target of %llu pages "
+                  "(Xen backs no more) but holds '%s' 0x%llx-0x%llx, placed there by the "
+                  "loader: it cannot be released", (unsigned long long)base,
+                  (unsigned long long)(base + PFN_PHYS(take) - 1),
+                  (unsigned long long)boot_target, clash->label,
+                  (unsigned long long)clash->base,
+                  (unsigned long long)(clash->base + clash->size - 1));
+        if (rc)
+            panic("memblock: cannot reserve the RAM above the boot target 0x%llx+0x%llx: %s",
+                  (unsigned long long)base, (unsigned long long)PFN_PHYS(take),
+                  memblock_strerror(rc));
         excess -= take;
     }
 }

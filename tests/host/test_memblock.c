@@ -168,6 +168,39 @@ HOST_TEST(memblock_overlap_first_label_keeps_pages)
     CHECK(reserved_is(&mb, 3, 0x300000, 0x80000, "B"));
 }
 
+/* An exclusive reservation that meets an existing one is refused whole,
+ * naming the lowest record it meets; one that only touches is taken. */
+HOST_TEST(memblock_exclusive_refuses_overlap)
+{
+    const struct memblock_region *clash = (const void *)1;
+
+    REQUIRE(memblock_init(&mb, &qemu_512) == 0);
+    REQUIRE(memblock_reserve(&mb, 0x200000, 0x100000, "image") == 0);
+    REQUIRE(memblock_reserve(&mb, 0x400000, 0x1000, "module") == 0);
+    uint32_t before = mb.nr_reserved;
+
+    /* The last byte of the range is in "image": refused, nothing recorded. */
+    CHECK(memblock_reserve_exclusive(&mb, 0x100000, 0x100001, "trim", &clash) ==
+          MEMBLOCK_EBUSY);
+    REQUIRE(clash != NULL);
+    CHECK(clash->base == 0x200000 && !strcmp(clash->label, "image"));
+    CHECK(mb.nr_reserved == before && memblock_is_free(&mb, 0x100000, 0x100000));
+    /* Spanning both: the lower is named. */
+    CHECK(memblock_reserve_exclusive(&mb, 0x2ff000, 0x200000, "trim", &clash) ==
+          MEMBLOCK_EBUSY);
+    CHECK(clash && !strcmp(clash->label, "image"));
+    CHECK(memblock_reserve_exclusive(&mb, 0x3ff000, 0x2000, "trim", &clash) ==
+          MEMBLOCK_EBUSY);
+    CHECK(clash && !strcmp(clash->label, "module"));
+    /* Touching on both sides is no overlap. */
+    CHECK(memblock_reserve_exclusive(&mb, 0x300000, 0x100000, "trim", &clash) == 0);
+    CHECK(clash == NULL);
+    CHECK(reserved_is(&mb, 2, 0x300000, 0x100000, "trim"));
+    CHECK(memblock_reserve_exclusive(&mb, 0x500000, 0, "trim", NULL) == 0);
+    memblock_close(&mb);
+    CHECK(memblock_reserve_exclusive(&mb, 0x600000, 0x1000, "trim", NULL) == MEMBLOCK_ECLOSED);
+}
+
 HOST_TEST(memblock_same_label_merges)
 {
     static char dyn[] = "boot";     /* equal text, other pointer */
