@@ -232,7 +232,8 @@ static void boot_trim_reserve(void)
 }
 
 /* dom0: the UNUSABLE ranges (host RAM dom0_mem withholds) become extra
- * memory, up to extra_mem_ratio x RAM (seed 000). */
+ * memory, up to extra_mem_ratio x RAM (extra_mem_ratio= on the command
+ * line, default EXTRA_MEM_RATIO_DEFAULT). */
 static void collect_extra_mem(void)
 {
     static struct extra_mem_range map[E820_MAX_ENTRIES];
