@@ -104,6 +104,7 @@ stage "allocator model, 8-frame chunks" build/host/hosttests-o3
 stage "host tests: a filter matching nothing fails" \
     expect_status 1 'no test name contains "no_such_test"' build/host/hosttests no_such_test
 stage "host CLI tests"          cli_tests
+stage "README layout names every file" scripts/check-layout.sh
 if ls tests/fuzz/*.c >/dev/null 2>&1; then
     stage "fuzz (bounded)"      scripts/fuzz.sh short
 fi
