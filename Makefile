@@ -8,6 +8,7 @@
 #   make tools      host CLIs in build/tools/
 #   make bench      benchmarks, printed as figures
 #   make fuzz / make soak   the long versions of the randomized tests
+#   make mutate     mutation testing of the pure logic (slow; docs/mutation.md)
 #
 # Variables for the boot targets (see README): QEMU_MEM QEMU_MACHINE QEMU_SMP
 # XEN_ARGS CMDLINE TIMEOUT.
@@ -182,15 +183,20 @@ bench: all tools benches
 fuzz: fuzzers
 	@scripts/fuzz.sh long
 
+# Not part of `make test`: it builds and tests every mutant (MUTATE_FILES,
+# MUTATE_MAX, MUTATE_JOBS, MUTATE_TIMEOUT; see docs/mutation.md).
+mutate:
+	@scripts/mutate.sh
+
 soak: hosttests
 	$(B)/host/hosttests --soak
 	$(B)/host/hosttests-o3 --soak
 
 clean:
 	rm -rf $(B)/k $(B)/hsan $(B)/hsan-o3 $(B)/hopt $(B)/host $(B)/tools $(B)/bench \
-	    $(B)/fuzz $(B)/pvhk.elf $(B)/logs
+	    $(B)/fuzz $(B)/pvhk.elf $(B)/logs $(B)/mutate
 
 .SECONDARY:
 
 .PHONY: all tools hosttests fuzzers benches test run run-bare run-domu bench \
-    fuzz soak clean
+    fuzz soak mutate clean

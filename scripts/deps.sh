@@ -5,6 +5,7 @@
 #   deps.sh xen       the Xen hypervisor, extracted into build/xen (never installed)
 #   deps.sh fuzz      clang + its sanitizer/fuzzer runtime
 #   deps.sh bench     valgrind (callgrind counts instructions)
+#   deps.sh mutate    python3 (the mutation-testing driver)
 # Several words may be given. Nothing is done when everything is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,6 +66,7 @@ for what in "$@"; do
         xen)     get_xen ;;
         fuzz)    apt_install clang libclang-rt-14-dev ;;
         bench)   apt_install valgrind ;;
+        mutate)  apt_install python3 ;;
         *) say "unknown dependency '$what'"; exit 2 ;;
     esac
 done
