@@ -150,34 +150,33 @@ static void account_released(struct p2m *p, uint64_t pfn, uint64_t count,
  * fails, leaves the pages before it removed while not counting the extent
  * (common/memory.c: decrease_reservation() -> guest_remove_page()); the
  * reservation tells how many, and *partial gets that number (the pages
- * are the extent's first ones). The caller accounts the partial pages:
- * how depends on who owns the extent.
+ * are the extent's first ones). It may be the whole extent: a hypervisor
+ * that took it and still reported it failed. The caller accounts the
+ * partial pages: how depends on who owns the extent.
  */
 static long decrease_batch(struct p2m *p, unsigned int n, unsigned int order,
                            bool tracked, bool table, uint64_t *partial,
                            struct p2m_result *res)
 {
-    long before = -1, after, done;
+    long before, after, done;
     uint64_t size = 1ULL << order;
     int64_t gone;
 
     *partial = 0;
-    if (order > 0)
-        before = p->synced ? (long)expected_reservation(p)
-                           : query_reservation(p);
+    before = p->synced ? (long)expected_reservation(p) : query_reservation(p);
     done = issue(p, false, n, order, res);
     if (done < 0)
         return done;
     for (long i = 0; i < done; i++)
         account_released(p, p->batch[i], size, tracked, table, res);
-    if ((unsigned long)done == n || order == 0 || before < 0)
+    if ((unsigned long)done == n || before < 0)
         return done;
 
     after = query_reservation(p);
     if (after < 0)
         return done;
     gone = (int64_t)before - (int64_t)(done * size) - after;
-    if (gone > 0 && (uint64_t)gone < size) {
+    if (gone > 0 && (uint64_t)gone <= size) {
         *partial = (uint64_t)gone;
         res->flags |= P2M_R_PARTIAL;
     }
@@ -254,6 +253,8 @@ static int release_range(struct p2m *p, uint64_t pfn, uint64_t count,
         if (partial)
             account_released(p, cur, partial, tracked, false, res);
         cur += partial;
+        if (partial == 1ULL << order)
+            continue;           /* the extent reported failed went after all */
         if (order > 0) {
             /* Order 9 may exceed the domain's limit, or one page of the
              * extent is special: go on page by page from here. */
@@ -470,6 +471,8 @@ static int shrink(struct p2m *p, uint64_t need, struct p2m_result *res)
         }
         if (res->flags & P2M_R_CALL_ERROR)
             return (int)res->call_error;
+        if (partial == size)
+            continue;           /* the block reported failed went after all */
         if (order) {
             order = 0;
             p->st.fallbacks++;

@@ -779,3 +779,57 @@ HOST_TEST(p2m_release_respects_inuse_blocks)
     w->pa = NULL;
     world_free(w);
 }
+
+/* ---- a hypervisor that answers oddly -------------------------------------- */
+
+/*
+ * Xen removes the whole failing extent yet reports it not done (the
+ * reservation shows it went): those pages are gone, so they are RELEASED
+ * and accounted, and since nothing was refused the release goes on.
+ */
+HOST_TEST(p2m_release_whole_extent_taken_but_reported_failed)
+{
+    struct world *w = &W;
+    struct p2m_result r;
+
+    world_dom0(w, 8192, 0, 1 << 20, 1 << 20);
+    /* Order 9: call 1 does extent 0, then all of extent 1, says 1. */
+    w->sim.fault = (struct xen_sim_fault){ .at_call = w->sim.calls + 1,
+                                           .extent = 1, .page = 512 };
+    CHECK(p2m_release(&w->p, 2048, 2048, 0, &r) == 0);
+    CHECKF(r.done == 2048 && r.stop_pfn == P2M_NO_FRAME, "done %lu",
+           (unsigned long)r.done);
+    CHECK((r.flags & P2M_R_SHORT) && (r.flags & P2M_R_PARTIAL));
+    for (uint64_t f = 2048; f < 4096; f++)
+        CHECK(w->mft.st[f] == M_RELEASED);
+    CHECK(world_ok(w, "whole order-9 extent reported failed"));
+
+    /* Order 0: frame 103 goes, the call says 3 of 50 were done. */
+    w->p.mode = P2M_MODE_BATCH;
+    w->sim.fault = (struct xen_sim_fault){ .at_call = w->sim.calls + 1,
+                                           .extent = 3, .page = 1 };
+    CHECK(p2m_release(&w->p, 100, 50, 0, &r) == 0);
+    CHECKF(r.done == 50, "done %lu", (unsigned long)r.done);
+    CHECK(w->mft.st[103] == M_RELEASED && w->mft.st[149] == M_RELEASED);
+    CHECK(world_ok(w, "whole order-0 extent reported failed"));
+    world_free(w);
+}
+
+/* The same for the balloon: the block Xen took while saying no is not
+ * handed back to the heap as if it were still backed. */
+HOST_TEST(p2m_shrink_whole_extent_taken_but_reported_failed)
+{
+    struct world *w = &W;
+    struct p2m_result r;
+
+    world_dom0(w, 4096, 0, 1 << 20, 1 << 20);
+    w->sim.fault = (struct xen_sim_fault){ .at_call = w->sim.calls + 1,
+                                           .extent = 1, .page = 512 };
+    CHECK(p2m_set_target(&w->p, 4096 - 1024, &r) == 0);
+    CHECKF(r.done == 1024 && w->p.backed == 4096 - 1024, "done %lu",
+           (unsigned long)r.done);
+    CHECK(world_ok(w, "shrink, whole extent reported failed"));
+    for (uint64_t i = 0; i < w->mft.n; i++)
+        CHECK(w->mft.st[i] != M_INUSE);
+    world_free(w);
+}
