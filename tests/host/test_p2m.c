@@ -833,3 +833,66 @@ HOST_TEST(p2m_shrink_whole_extent_taken_but_reported_failed)
         CHECK(w->mft.st[i] != M_INUSE);
     world_free(w);
 }
+
+/*
+ * A count above the extents the call carried answers no call of ours: the
+ * operation stops with -XEN_EBADMSG (P2M_R_BAD_COUNT), and what Xen did is
+ * read from the reservation instead, so no frame is lost either way.
+ */
+HOST_TEST(p2m_count_above_asked_is_refused)
+{
+    struct world *w = &W;
+    struct p2m_result r;
+
+    world_dom0(w, 8192, 0, 1 << 20, 1 << 20);
+    /* Release: both order-9 extents done, 3 reported. */
+    w->sim.fault = (struct xen_sim_fault){ .at_call = w->sim.calls + 1,
+                                           .extent = 512, .over = 1 };
+    CHECK(p2m_release(&w->p, 2048, 1024, 0, &r) == -XEN_EBADMSG);
+    CHECKF(r.done == 1024 && (r.flags & P2M_R_BAD_COUNT), "done %lu flags %#x",
+           (unsigned long)r.done, r.flags);
+    CHECK(world_ok(w, "release, all done, count above asked"));
+    /* Release: one of two extents done, 7 reported: the one, then stop. */
+    w->sim.fault = (struct xen_sim_fault){ .at_call = w->sim.calls + 1,
+                                           .extent = 1, .over = 6 };
+    CHECK(p2m_release(&w->p, 4096, 1024, 0, &r) == -XEN_EBADMSG);
+    CHECKF(r.done == 512 && r.stop_pfn == 4096 + 512, "done %lu stop %#lx",
+           (unsigned long)r.done, (unsigned long)r.stop_pfn);
+    CHECK(w->mft.st[4096 + 511] == M_RELEASED && w->mft.st[4096 + 512] == M_FREE);
+    CHECK(world_ok(w, "release, one done, count above asked"));
+    /* Populate: both extents back, 3 reported. */
+    w->sim.fault = (struct xen_sim_fault){ .at_call = w->sim.calls + 1,
+                                           .extent = 512, .over = 1 };
+    CHECK(p2m_populate(&w->p, 2048, 1024, &r) == -XEN_EBADMSG);
+    CHECK(r.done == 1024 && (r.flags & P2M_R_BAD_COUNT));
+    CHECK(w->mft.st[2048] == M_FREE && w->mft.st[3071] == M_FREE);
+    CHECK(world_ok(w, "populate, all done, count above asked"));
+    /* Populate order 0: 3 of 10 frames, 11 reported. */
+    w->p.mode = P2M_MODE_BATCH;
+    REQUIRE(p2m_release(&w->p, 100, 10, 0, &r) == 0);
+    w->sim.fault = (struct xen_sim_fault){ .at_call = w->sim.calls + 1,
+                                           .extent = 3, .over = 8 };
+    CHECK(p2m_populate(&w->p, 100, 10, &r) == -XEN_EBADMSG);
+    CHECKF(r.done == 3 && r.stop_pfn == 103, "done %lu stop %#lx",
+           (unsigned long)r.done, (unsigned long)r.stop_pfn);
+    CHECK(w->mft.st[102] == M_FREE && w->mft.st[103] == M_RELEASED);
+    CHECK(world_ok(w, "populate, 3 done, count above asked"));
+    /* Shrink: the block goes, 2 reported; no block is left INUSE. */
+    w->p.mode = P2M_MODE_LARGE;
+    uint64_t backed = w->p.backed;
+    w->sim.fault = (struct xen_sim_fault){ .at_call = w->sim.calls + 1,
+                                           .extent = 512, .over = 1 };
+    CHECK(p2m_set_target(&w->p, backed - 512, &r) == -XEN_EBADMSG);
+    CHECK(r.done == 512 && w->p.backed == backed - 512);
+    CHECK(world_ok(w, "shrink, count above asked"));
+    for (uint64_t i = 0; i < w->mft.n; i++)
+        CHECK(w->mft.st[i] != M_INUSE);
+    /* A count the reservation cannot explain: nothing accounted, the
+     * frames stay ours, the call is still refused. */
+    w->sim.fault = (struct xen_sim_fault){ .at_call = w->sim.calls + 1,
+                                           .extent = 0, .over = 3 };
+    CHECK(p2m_release(&w->p, 6144, 1024, 0, &r) == -XEN_EBADMSG);
+    CHECK(r.done == 0 && r.stop_pfn == 6144 && w->mft.st[6144] == M_FREE);
+    CHECK(world_ok(w, "release, nothing done, count above asked"));
+    world_free(w);
+}
