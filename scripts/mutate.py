@@ -408,9 +408,21 @@ def baseline(copy, plan, paths):
 
 
 def test_mutant(m, copy, plan, timeouts):
+    """Build and run one mutant in copy; the copy's file is the original
+    again afterwards, whatever happened."""
     dst = os.path.join(copy, m.path)
-    with open(dst, 'w') as f:
-        f.write(m.text)
+    with open(dst) as f:
+        original = f.read()
+    try:
+        with open(dst, 'w') as f:
+            f.write(m.text)
+        run_mutant(m, copy, plan, timeouts)
+    finally:
+        with open(dst, 'w') as f:
+            f.write(original)
+
+
+def run_mutant(m, copy, plan, timeouts):
     rc, out = run(['make', '-s', '-j1'] + plan.targets(m.path), copy, 600)
     if rc != 0:
         err = [l for l in out.splitlines() if 'error' in l]
