@@ -907,3 +907,35 @@ HOST_TEST(xs_client_random_streams)
         free(f);
     }
 }
+
+/* ---- boundaries ------------------------------------------------------------ */
+
+/*
+ * A decimal number is its value, however many leading zeros it has: the
+ * toolstack or an administrator may write "00000262144" to memory/target.
+ * What does not fit 32 bits is refused, never wrapped.
+ */
+HOST_TEST(xs_parse_u32_leading_zeros)
+{
+    uint32_t v = 7;
+
+    CHECK(xs_parse_u32("0000000042", 10, &v) == 0 && v == 42);
+    v = 7;
+    CHECK(xs_parse_u32("00000000042", 11, &v) == 0 && v == 42);
+    CHECK(xs_parse_u32("00000262144\0", 12, &v) == 0 && v == 262144);
+    CHECK(xs_parse_u32("000000000004294967295", 21, &v) == 0 && v == 0xffffffffu);
+    CHECK(xs_parse_u32("00000000000", 11, &v) == 0 && v == 0);
+    v = 7;
+    CHECK(xs_parse_u32("04294967296", 11, &v) == -XEN_EBADMSG && v == 7);
+    CHECK(xs_parse_u32("42949672950", 11, &v) == -XEN_EBADMSG);
+    /* Far past 2^64: refused, not wrapped round to something small. */
+    CHECK(xs_parse_u32("18446744073709551658", 20, &v) == -XEN_EBADMSG && v == 7);
+    CHECK(xs_parse_u32("000000000000000000000000000000000001x", 37, &v) ==
+          -XEN_EBADMSG);
+    CHECK(xs_parse_u32("\0", 1, &v) == -XEN_EBADMSG);
+    CHECK(xs_parse_u32("4\0\0", 3, &v) == -XEN_EBADMSG);
+    CHECK(xs_parse_u32("/9", 2, &v) == -XEN_EBADMSG);
+    CHECK(xs_parse_u32(":9", 2, &v) == -XEN_EBADMSG);
+    CHECK(xs_parse_u32("9", 1, &v) == 0 && v == 9);
+    CHECK(xs_parse_u32("0", 1, &v) == 0 && v == 0);
+}
