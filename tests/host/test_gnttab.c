@@ -879,3 +879,87 @@ HOST_TEST(gnttab_random_against_model)
     CHECK(!p->x.crashed);
     pair_free(p);
 }
+
+/* ---- boundaries ------------------------------------------------------------ */
+
+/* A v1 entry's frame is 32 bits: gfn 0xffffffff is the last one it holds. */
+HOST_TEST(gnttab_gfn_and_ref_limits)
+{
+    struct gdom *d = gdom_new(0, 1, NULL);
+    struct gnttab_copy op;
+    struct gnttab_copy_end loc = { false, 0, 3, 0 };
+    struct gnttab_copy_end top = { true, 1, 0xffffffffull, 0 };
+    struct gnttab_copy_end past = { true, 1, 0x100000000ull, 0 };
+    grant_ref_t r;
+    unsigned before;
+
+    REQUIRE(gnttab_grant_access(&d->book, 7, 0xffffffffull, false, &r) == 0);
+    CHECK(gnttab_book_entry(&d->book, r)->frame == 0xffffffffu);
+    before = d->book.nr_free;
+    CHECK(gnttab_grant_access(&d->book, 7, 0x100000000ull, false, &r) ==
+          -XEN_ERANGE);
+    CHECK(d->book.nr_free == before);
+    /* The same for a copy's grant reference. */
+    CHECK(gnttab_build_copy(&op, &top, &loc, 1) == 0 &&
+          op.source.u.ref == 0xffffffffu);
+    CHECK(gnttab_build_copy(&op, &loc, &top, 1) == 0 &&
+          op.dest.u.ref == 0xffffffffu);
+    CHECK(gnttab_build_copy(&op, &past, &loc, 1) == -XEN_ERANGE);
+    CHECK(gnttab_build_copy(&op, &loc, &past, 1) == -XEN_ERANGE);
+    /* A local frame is a full 64-bit gmfn. */
+    loc.ref_or_gfn = 0x100000000ull;
+    CHECK(gnttab_build_copy(&op, &loc, &top, 1) == 0 &&
+          op.source.u.gmfn == 0x100000000ull);
+    gdom_free(d);
+}
+
+/* A grow callback that hands back an unusable frame: refused, no retry. */
+static unsigned bad_grows;
+
+static int grow_unaligned(void *ctx, uint32_t idx, grant_entry_v1_t **va)
+{
+    (void)idx;
+    bad_grows++;
+    *va = (grant_entry_v1_t *)((uint8_t *)ctx + 8);
+    return 0;
+}
+
+HOST_TEST(gnttab_grow_refused_frame)
+{
+    static grant_entry_v1_t *frames[2];
+    static uint32_t link[2 * GNTTAB_EPF];
+    grant_entry_v1_t *f0 = aligned_alloc(PAGE_SIZE, PAGE_SIZE);
+    struct gnttab_book b;
+    grant_ref_t r;
+
+    memset(f0, 0, PAGE_SIZE);
+    gnttab_book_init(&b, frames, link, 2, grow_unaligned, f0, NULL);
+    REQUIRE(gnttab_book_add_frame(&b, f0) == 0);
+    while (b.nr_free)
+        REQUIRE(gnttab_book_alloc_ref(&b, &r) == 0);
+    bad_grows = 0;
+    CHECK(gnttab_book_alloc_ref(&b, &r) == -XEN_EINVAL);
+    CHECK(bad_grows == 1 && b.nr_frames == 1 && b.nr_free == 0);
+    free(f0);
+}
+
+/* Unmap ops built from a map batch carry nothing but what Xen needs. */
+HOST_TEST(gnttab_unmap_of_mapped_is_clean)
+{
+    struct gnttab_map_grant_ref map[3];
+    struct gnttab_unmap_grant_ref out[3];
+
+    memset(map, 0, sizeof(map));
+    memset(out, 0xa5, sizeof(out));     /* whatever the caller's array held */
+    map[0] = (struct gnttab_map_grant_ref){ .host_addr = 0x1000, .handle = 4,
+                                            .status = GNTST_okay };
+    map[1] = (struct gnttab_map_grant_ref){ .host_addr = 0x2000, .handle = 5,
+                                            .status = GNTST_bad_gntref };
+    map[2] = (struct gnttab_map_grant_ref){ .host_addr = 0x3000, .handle = 6,
+                                            .status = GNTST_okay };
+    CHECK(gnttab_build_unmap_of_mapped(map, 3, out) == 2);
+    CHECK(out[0].host_addr == 0x1000 && out[0].handle == 4 &&
+          out[0].dev_bus_addr == 0 && out[0].status == GNTTAB_ST_NOT_DONE);
+    CHECK(out[1].host_addr == 0x3000 && out[1].handle == 6 &&
+          out[1].dev_bus_addr == 0);
+}
