@@ -15,6 +15,8 @@ Environment (all optional):
   MUTATE_MAX      at most this many mutants per file, evenly spread
   MUTATE_JOBS     mutants tested in parallel (default 2)
   MUTATE_TIMEOUT  seconds per test stage (default: 3x its unmutated time + 10)
+  MUTATE_GREP     only the mutants whose "FILE:LINE: `...` -> `...`" line
+                  matches this Python regular expression
   MUTATE_LIST=1   only list the mutants, build nothing
 """
 import os
@@ -455,8 +457,11 @@ def main():
             sys.exit('mutate: no such file: %s' % f)
     equiv = load_equivalents()
     all_m = []
+    pick = re.compile(os.environ['MUTATE_GREP']) if os.environ.get('MUTATE_GREP') else None
     for f in files:
         ms = mutants_of(f, limit)
+        if pick:
+            ms = [m for m in ms if pick.search(m.show())]
         all_m += ms
         print('mutate: %s: %d mutants' % (f, len(ms)), flush=True)
     if os.environ.get('MUTATE_LIST'):
@@ -553,7 +558,7 @@ def main():
         for m in surv:
             print('  %s' % m.show())
     stale = [(k, v) for k, v in equiv.items() if k[0] in files and k not in used
-             and not limit]
+             and not limit and not pick]
     for k, (reason, n) in stale:
         print('mutate: %s:%d matches no surviving mutant (killed now, or the code '
               'changed): %s: `%s`' % (EQUIV_FILE, n, k[0], k[2]))

@@ -939,3 +939,163 @@ HOST_TEST(xs_parse_u32_leading_zeros)
     CHECK(xs_parse_u32("9", 1, &v) == 0 && v == 9);
     CHECK(xs_parse_u32("0", 1, &v) == 0 && v == 0);
 }
+
+/*
+ * Pop buffers exactly as large as what they must hold (on the heap, so a
+ * byte written past one is an ASan report): a path or token that needs one
+ * byte more than its buffer is dropped, never truncated or overrun.
+ */
+HOST_TEST(xs_evq_pop_exact_buffers)
+{
+    uint8_t store[128];
+    struct xs_evq q;
+    char *p = malloc(10), *t = malloc(4);
+
+    xs_evq_init(&q, store, sizeof(store));
+    REQUIRE(xs_evq_push(&q, "012345678", 9, "tok", 3));
+    CHECK(xs_evq_pop(&q, p, 10, t, 4) == 1);
+    CHECK(!strcmp(p, "012345678") && !strcmp(t, "tok"));
+    /* One byte more than fits, in the path, then in the token. */
+    REQUIRE(xs_evq_push(&q, "0123456789", 10, "tok", 3));
+    REQUIRE(xs_evq_push(&q, "012345678", 9, "toke", 4));
+    REQUIRE(xs_evq_push(&q, "abc", 3, "", 0));
+    CHECK(xs_evq_pop(&q, p, 10, t, 4) == -XEN_ENOBUFS);
+    CHECK(xs_evq_pop(&q, p, 10, t, 4) == -XEN_ENOBUFS);
+    CHECK(q.dropped == 2 && q.overflowed);
+    /* The stream stays in step: the next record is whole. */
+    CHECK(xs_evq_pop(&q, p, 10, t, 4) == 1 && !strcmp(p, "abc") && !strcmp(t, ""));
+    CHECK(q.count == 0 && q.used == 0);
+    free(p);
+    free(t);
+}
+
+/* The queue holds exactly its size, and a record that fills it wraps whole. */
+HOST_TEST(xs_evq_exactly_full)
+{
+    uint8_t store[32];
+    struct xs_evq q;
+    char p[32], t[8];
+
+    xs_evq_init(&q, store, sizeof(store));
+    REQUIRE(xs_evq_push(&q, "abcdef", 6, "t", 1));          /* 11 bytes */
+    CHECK(xs_evq_pop(&q, p, sizeof(p), t, sizeof(t)) == 1);
+    /* 4 + 24 + 4 = 32: exactly the queue, starting at offset 11. */
+    CHECK(xs_evq_push(&q, "abcdefghijklmnopqrstuvwx", 24, "tokn", 4));
+    CHECK(q.used == 32 && !q.overflowed);
+    CHECK(!xs_evq_push(&q, "", 0, "", 0));                  /* not one byte more */
+    CHECK(xs_evq_pop(&q, p, sizeof(p), t, sizeof(t)) == 1);
+    CHECK(!strcmp(p, "abcdefghijklmnopqrstuvwx") && !strcmp(t, "tokn"));
+    CHECK(q.used == 0 && q.head == 11);
+    /* Lengths the record header cannot hold are refused. */
+    CHECK(!xs_evq_push(&q, "", 0x10000, "", 0) && !xs_evq_push(&q, "", 0, "", 0x10000));
+    CHECK(q.count == 0 && q.dropped == 3);
+}
+
+static size_t long_len;
+static char long_first, long_last;
+
+static void on_long(void *arg, const char *path, const char *token)
+{
+    (void)arg;
+    (void)token;
+    long_len = strlen(path);
+    long_first = path[0];
+    long_last = path[long_len - 1];
+}
+
+/*
+ * Tokens around the size of a watch's token slot (XS_TOKEN_MAX, its NUL
+ * included), and the longest path a watch event can carry.
+ */
+HOST_TEST(xs_client_event_token_and_path_limits)
+{
+    static uint8_t bigq[16384];
+    static char body[XENSTORE_PAYLOAD_MAX];
+    struct fixture *f = fx_new();
+    struct xs_conn *c = &f->c;
+    char buf[16];
+    uint32_t plen;
+    int slot;
+
+    xs_evq_init(&c->events, bigq, sizeof(bigq));
+    sim_set(&f->sim, "x", "y", 1);
+    /* 15 characters fit the slot: queued, then unmatched at delivery. */
+    sim_event(&f->sim, "p", "123456789012345");
+    CHECK(xs_read(c, 0, "x", buf, sizeof(buf), NULL) == 0);
+    CHECK(c->events.count == 1 && c->unmatched_events == 0);
+    CHECK(xs_conn_dispatch(c) == 0 && c->unmatched_events == 1);
+    CHECK(c->events.dropped == 0 && !c->events.overflowed);
+    /* 16 do not: counted at once, never queued (no refire either). */
+    sim_event(&f->sim, "p", "1234567890123456");
+    CHECK(xs_read(c, 0, "x", buf, sizeof(buf), NULL) == 0);
+    CHECK(c->events.count == 0 && c->unmatched_events == 2);
+    CHECK(xs_conn_dispatch(c) == 0 && c->events.dropped == 0);
+
+    /* The longest path: "path\0pvhk:N\0" filling the whole payload. */
+    slot = xs_watch(c, "a", on_long, NULL);
+    REQUIRE(slot >= 0);
+    CHECK(xs_conn_dispatch(c) == 1 && long_len == 1);
+    plen = XENSTORE_PAYLOAD_MAX - 2 - (uint32_t)strlen(f->w[slot].token);
+    memset(body, 'x', plen);
+    body[0] = 'a';
+    body[1] = '/';
+    body[plen - 1] = 'z';
+    body[plen] = '\0';
+    strcpy(body + plen + 1, f->w[slot].token);
+    sim_msg(&f->sim, XS_WATCH_EVENT, 0, 0, body, XENSTORE_PAYLOAD_MAX);
+    /* 4112 bytes through the 1 KiB ring: a dispatch per notification. */
+    int fired = 0;
+    for (int k = 0; k < 8 && !fired; k++) {
+        sim_step(&f->sim);
+        fired = xs_conn_dispatch(c);
+    }
+    CHECK(fired == 1);
+    CHECK(long_len == plen && long_first == 'a' && long_last == 'z');
+    CHECK(c->bad_events == 0 && c->dead == 0);
+    free(f);
+}
+
+/* Exactly fitting reply buffers (heap: a byte past them is caught). */
+HOST_TEST(xs_client_reply_buffers_exact)
+{
+    struct fixture *f = fx_new();
+    struct xs_conn *c = &f->c;
+    char *b = malloc(16);
+    uint32_t len = 0;
+
+    sim_set(&f->sim, "name", "guest1", 6);
+    CHECK(xs_read(c, 0, "name", b, 7, &len) == 0 && len == 6 && !strcmp(b, "guest1"));
+    CHECK(xs_read(c, 0, "name", b, 6, &len) == -XEN_ENOBUFS);
+    /* "/local/domain/7" and its NUL: 16 bytes. */
+    CHECK(xs_get_domain_path(c, 7, b, 16) == 0 && !strcmp(b, "/local/domain/7"));
+    CHECK(xs_get_domain_path(c, 7, b, 15) == -XEN_ENOBUFS);
+    /* The largest domid there is, in decimal. */
+    CHECK(xs_get_domain_path(c, 4294967295u, b, 16) == -XEN_ENOBUFS);
+    free(b);
+    b = malloc(25);
+    CHECK(xs_get_domain_path(c, 4294967295u, b, 25) == 0 &&
+          !strcmp(b, "/local/domain/4294967295"));
+    free(b);
+    free(f);
+}
+
+/* Slots are 0 .. nr_watches - 1: one past the end is refused, not read. */
+HOST_TEST(xs_unwatch_slot_bounds)
+{
+    struct fixture *f = fx_new();
+    struct xs_conn *c = &f->c;
+    unsigned before;
+
+    for (int i = 0; i < 4; i++)
+        REQUIRE(xs_watch(c, "a", on_ev, NULL) == i);
+    CHECK(xs_watch(c, "b", on_ev, NULL) == -XEN_ENOSPC);
+    before = f->sim.requests;
+    CHECK(xs_unwatch(c, 4) == -XEN_EINVAL);
+    CHECK(xs_unwatch(c, -1) == -XEN_EINVAL);
+    CHECK(xs_unwatch(c, 0x7fffffff) == -XEN_EINVAL);
+    CHECK(f->sim.requests == before);
+    CHECK(xs_unwatch(c, 3) == 0 && f->sim.requests == before + 1);
+    CHECK(xs_unwatch(c, 3) == -XEN_EINVAL);
+    CHECK(xs_watch(c, "b", on_ev, NULL) == 3);
+    free(f);
+}
