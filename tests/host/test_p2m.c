@@ -911,10 +911,24 @@ HOST_TEST(p2m_check_reports_a_mismatch)
     xen_sim_ops(&w->sim, &w->ops);
     mft_init(&w->mft, &w->fops, 0, 4096, M_FREE);
     p2m_init(&w->p, &w->ops, &w->fops, 4096);
+    CHECK(!w->p.synced && w->p.last_reservation == -1 && w->p.offset == 0);
     xen_sim_special(&w->sim, 7);
     CHECK(p2m_release(&w->p, 100, 1, 0, &r) == 0);
     CHECK(r.reservation == -1 && r.expected == -1 && !(r.flags & P2M_R_MISMATCH));
     CHECK(p2m_check(&w->p, &r) == 0 && w->p.st.mismatches == 0);
+    /* A sync whose query fails changes nothing and turns nothing on. */
+    w->sim.query_error = -XEN_ENOSYS;
+    memset(&r, 0, sizeof(r));
+    CHECK(p2m_sync(&w->p, &r) == -XEN_ENOSYS);
+    CHECK((r.flags & P2M_R_CALL_ERROR) && r.call_error == -XEN_ENOSYS);
+    CHECK(!w->p.synced && w->p.offset == 0 && w->p.last_reservation == -1);
+    /* A reservation of 0 is a reservation, not an error. */
+    w->sim.query_error = 0;
+    w->sim.reservation = 0;
+    memset(&r, 0, sizeof(r));
+    CHECK(p2m_sync(&w->p, &r) == 0 && w->p.synced && r.flags == 0);
+    CHECK(w->p.offset == -(int64_t)w->p.backed && w->p.last_reservation == 0);
+    CHECK(r.reservation == 0 && r.expected == 0);
     world_free(w);
 
     /* After it, Xen counting pages behind our back is reported. */

@@ -255,7 +255,9 @@ static long sim_populate(void *ctx, const uint64_t *gpfns, unsigned int nr,
 
 static long sim_current(void *ctx)
 {
-    return (long)((struct xen_sim *)ctx)->reservation;
+    struct xen_sim *s = ctx;
+
+    return s->query_error ? s->query_error : (long)s->reservation;
 }
 
 static long sim_maximum(void *ctx)

@@ -58,6 +58,7 @@ struct xen_sim {
     uint64_t calls_at_order[16];    /* of them, per extent order */
     struct xen_sim_fault fault; /* one scheduled fault */
     long over_now;              /* fault.over, during the faulted call */
+    long query_error;           /* if non-zero, reservation queries fail so */
     /* Random schedule: each call fails with probability 1/rand_one_in. */
     unsigned int rand_one_in;
     uint64_t rng;
