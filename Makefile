@@ -5,10 +5,12 @@
 #   make run-bare   boot it with no Xen (QEMU's own PVH loader)
 #   make run-domu   boot it as an xl-created PVH domU (Linux dom0 inside QEMU)
 #   make test       every test: host units, CLIs, fuzz (bounded), boots
-#   make tools      host CLIs in build/tools/
+#   make tools      host CLIs in build/tools/ (tools-san: with sanitizers)
 #   make bench      benchmarks, printed as figures
 #   make fuzz / make soak   the long versions of the randomized tests
 #   make mutate     mutation testing of the pure logic (slow; docs/mutation.md)
+#   make PA_IMPL=ref [run|run-bare]   the same kernel on the reference page
+#                   allocator, built in build/ref/
 #
 # Variables for the boot targets (see README): QEMU_MEM QEMU_MACHINE QEMU_SMP
 # XEN_ARGS CMDLINE TIMEOUT.
@@ -22,12 +24,32 @@ HOSTCC  ?= $(CC)
 B       := build
 XENINC  := $(B)/xeninc
 
+# Which page allocator the kernel runs (docs/allocator.md): `fast`, the
+# buddy allocator of mm/page_{alloc,table,range}.c, or `ref`, the reference allocator of
+# mm/page_ref.c (include/pvhk/page_alloc.h then maps every pa_X onto pr_X).
+# The kernel builds in $(KB): the reference kernel in its own directory, so
+# both images coexist. Host code (tests, tools) holds both allocators and
+# does not depend on PA_IMPL.
+PA_IMPL ?= fast
+ifeq ($(PA_IMPL),fast)
+KB      := $(B)
+KERNEL_EXCLUDE := mm/page_ref.c
+KDEFS   :=
+else ifeq ($(PA_IMPL),ref)
+KB      := $(B)/ref
+KERNEL_EXCLUDE := mm/page_alloc.c mm/page_table.c mm/page_range.c mm/page_check.c
+KDEFS   := -DPA_IMPL_REF
+else
+$(error PA_IMPL is `fast` or `ref`, not `$(PA_IMPL)`)
+endif
+
 # ---- sources -------------------------------------------------------------
 # Pure logic: no hypercalls, no port I/O, no globals that need the kernel.
 # These build for the kernel and, unchanged, for the host tests and tools.
 PURE_SRCS := $(wildcard \
     common/printf.c common/cmdline.c boot/start_info_check.c \
-    mm/e820.c mm/memblock.c mm/page_alloc.c mm/page_check.c \
+    mm/e820.c mm/memblock.c mm/page_alloc.c mm/page_table.c mm/page_range.c mm/page_state.c mm/page_check.c \
+    mm/page_ref.c \
     mm/scratch.c mm/extra_mem.c \
     xen/p2m_plan.c xen/xs_wire.c xen/gnttab_book.c xen/evtchn_scan.c)
 
@@ -40,7 +62,7 @@ KCFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror \
     -ffreestanding -fno-builtin -nostdinc \
     -isystem $(shell $(CC) -print-file-name=include) \
     -Iinclude -isystem $(XENINC) \
-    -D__XEN_INTERFACE_VERSION__=0x00040e00 \
+    -D__XEN_INTERFACE_VERSION__=0x00040e00 $(KDEFS) \
     -fno-pic -fno-pie -mcmodel=small -mno-red-zone \
     -mno-mmx -mno-sse -mno-sse2 -mno-3dnow -mno-avx \
     -fno-stack-protector -fno-omit-frame-pointer \
@@ -53,26 +75,26 @@ KASFLAGS := $(filter-out -std=gnu11,$(KCFLAGS)) -D__ASSEMBLY__
 KLDFLAGS := -nostdlib -static -no-pie -Wl,-T,linker.ld -Wl,--build-id=none \
     -Wl,-z,max-page-size=0x1000 -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
 
-KOBJS := $(patsubst %,$(B)/k/%.o,$(basename $(KERNEL_SRCS)))
+KOBJS := $(patsubst %,$(KB)/k/%.o,$(basename $(KERNEL_SRCS)))
 
-all: $(B)/pvhk.elf
+all: $(KB)/pvhk.elf
 
 $(XENINC)/xen:
 	@scripts/deps.sh headers
 	@mkdir -p $(XENINC)
 	@ln -sfn /usr/include/xen $(XENINC)/xen
 
-$(B)/k/%.o: %.c | $(XENINC)/xen
+$(KB)/k/%.o: %.c | $(XENINC)/xen
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
 
-$(B)/k/%.o: %.S | $(XENINC)/xen
+$(KB)/k/%.o: %.S | $(XENINC)/xen
 	@mkdir -p $(dir $@)
 	@echo "  AS      $<"
 	@$(CC) $(KASFLAGS) -MMD -MP -c $< -o $@
 
-$(B)/pvhk.elf: $(KOBJS) linker.ld
+$(KB)/pvhk.elf: $(KOBJS) linker.ld
 	@echo "  LD      $@"
 	@$(CC) $(KCFLAGS) $(KLDFLAGS) -o $@ $(KOBJS)
 	@scripts/check-image.sh $@
@@ -114,7 +136,7 @@ $(B)/host/hosttests: $(HOST_TEST_OBJS) $(HSAN_PURE)
 # chunk wholly in its range (pa_free's merge, lazy chunk init) are compared
 # against the model too, exhaustively included.
 O3_DEFS := -DPA_MAX_ORDER=3 -DPA_MAX_CHUNKS=1024
-O3_SRCS := tests/host/main.c tests/host/test_page_model.c mm/page_alloc.c mm/page_check.c
+O3_SRCS := tests/host/main.c tests/host/test_page_model.c mm/page_alloc.c mm/page_table.c mm/page_range.c mm/page_state.c mm/page_check.c
 O3_OBJS := $(patsubst %.c,$(B)/hsan-o3/%.o,$(O3_SRCS))
 
 $(B)/hsan-o3/%.o: %.c | $(XENINC)/xen
@@ -127,13 +149,21 @@ $(B)/host/hosttests-o3: $(O3_OBJS)
 	@echo "  HOSTLD  $@"
 	@$(HOSTCC) $(HSAN) -o $@ $^ -lm
 
+# The host CLIs twice: optimized (make tools: what users and the boot
+# scripts run) and with sanitizers (what make test's CLI tests run).
 TOOL_SRCS := $(wildcard tools/*.c)
 TOOLS     := $(patsubst tools/%.c,$(B)/tools/%,$(TOOL_SRCS))
+TOOLS_SAN := $(patsubst tools/%.c,$(B)/tools-san/%,$(TOOL_SRCS))
 
 $(B)/tools/%: tools/%.c $(HOPT_PURE)
-	@mkdir -p $(dir $@)
+	@mkdir -p $(dir $@) $(B)/hopt/tools
 	@echo "  HOSTLD  $@"
-	@$(HOSTCC) $(HCFLAGS) $(HOPT) -o $@ $^ -lm
+	@$(HOSTCC) $(HCFLAGS) $(HOPT) -MMD -MP -MF $(B)/hopt/tools/$*.d -o $@ $^ -lm
+
+$(B)/tools-san/%: tools/%.c $(HSAN_PURE)
+	@mkdir -p $(dir $@) $(B)/hsan/tools
+	@echo "  HOSTLD  $@ (sanitizers)"
+	@$(HOSTCC) $(HCFLAGS) $(HSAN) -MMD -MP -MF $(B)/hsan/tools/$*.d -o $@ $^ -lm
 
 BENCH_SRCS := $(wildcard bench/*.c)
 BENCHES    := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRCS))
@@ -154,10 +184,14 @@ $(B)/fuzz/%: tests/fuzz/%.c $(PURE_SRCS) | $(XENINC)/xen
 	@echo "  FUZZ    $@"
 	@$(FUZZCC) $(HCFLAGS) -O1 -fsanitize=fuzzer,address,undefined -o $@ $^
 
--include $(HSAN_PURE:.o=.d) $(HOPT_PURE:.o=.d) $(HOST_TEST_OBJS:.o=.d) $(O3_OBJS:.o=.d)
+-include $(HSAN_PURE:.o=.d) $(HOPT_PURE:.o=.d) $(HOST_TEST_OBJS:.o=.d) $(O3_OBJS:.o=.d) \
+    $(patsubst tools/%.c,$(B)/hopt/tools/%.d,$(TOOL_SRCS)) \
+    $(patsubst tools/%.c,$(B)/hsan/tools/%.d,$(TOOL_SRCS))
 
 # ---- user-facing targets --------------------------------------------------
 tools: $(TOOLS)
+
+tools-san: $(TOOLS_SAN)
 
 hosttests: $(B)/host/hosttests $(B)/host/hosttests-o3
 
@@ -165,14 +199,14 @@ fuzzers: $(FUZZERS)
 
 benches: $(BENCHES)
 
-test: all tools hosttests
+test: all tools tools-san hosttests
 	@scripts/test.sh
 
 run: all
-	@scripts/run.sh dom0
+	@KERNEL=$(KB)/pvhk.elf scripts/run.sh dom0
 
 run-bare: all
-	@scripts/run.sh bare
+	@KERNEL=$(KB)/pvhk.elf scripts/run.sh bare
 
 run-domu: all
 	@scripts/domu-rig.sh run
@@ -193,10 +227,10 @@ soak: hosttests
 	$(B)/host/hosttests-o3 --soak
 
 clean:
-	rm -rf $(B)/k $(B)/hsan $(B)/hsan-o3 $(B)/hopt $(B)/host $(B)/tools $(B)/bench \
-	    $(B)/fuzz $(B)/pvhk.elf $(B)/logs $(B)/mutate
+	rm -rf $(B)/k $(B)/hsan $(B)/hsan-o3 $(B)/hopt $(B)/host $(B)/tools $(B)/tools-san \
+	    $(B)/bench $(B)/fuzz $(B)/pvhk.elf $(B)/logs $(B)/ref $(B)/mutate
 
 .SECONDARY:
 
-.PHONY: all tools hosttests fuzzers benches test run run-bare run-domu bench \
+.PHONY: all tools tools-san hosttests fuzzers benches test run run-bare run-domu bench \
     fuzz soak mutate clean

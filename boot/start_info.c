@@ -33,12 +33,43 @@ static size_t copy_string(char *dst, size_t cap, uint64_t paddr, bool *truncated
     return n;
 }
 
+/* A command-line number that could not be used as given (common/cmdline.c). */
+static void warn_number(const char *key, const char *given, size_t len, uint64_t used,
+                        const char *why)
+{
+    const int show = 64;
+
+    printk("pvhk: WARNING: command line: %s=%.*s%s: %s; using %llu\n", key,
+           len > (size_t)show ? show : (int)len, given, len > (size_t)show ? "..." : "",
+           why, (unsigned long long)used);
+}
+
+/*
+ * The command line: scanned whole here, while start_info's copy is certain
+ * to be intact, and kept in boot_cmdline. One too long for it keeps the
+ * words that fit and every selftest/expect word (cmdline_keep()), so the
+ * harness's words survive whatever the user put in front of them.
+ */
+static void copy_cmdline(struct boot_info *bi, uint64_t paddr)
+{
+    const char *src = (const char *)(uintptr_t)paddr;
+    size_t len = 0;
+
+    bi->cmdline_paddr = paddr;
+    if (paddr)
+        while (len < BOOT_CMDLINE_SCAN_MAX && src[len])
+            len++;
+    bi->cmdline_len = len;
+    cmdline_keep(boot_cmdline, sizeof(boot_cmdline), paddr ? src : "", len, &bi->cmdline_rep);
+}
+
 void start_info_copy(uint64_t paddr)
 {
     const struct hvm_start_info *si = (const void *)(uintptr_t)paddr;
     struct boot_info *bi = &boot_info;
     bool trunc;
 
+    cmdline_warn = warn_number;
     bi->start_info_paddr = paddr;
     if (!paddr)
         panic("start_info: no hvm_start_info pointer in %%ebx (not a PVH boot?)");
@@ -49,9 +80,7 @@ void start_info_copy(uint64_t paddr)
     bi->version = si->version;
     bi->flags = si->flags;
     bi->rsdp_paddr = si->rsdp_paddr;
-    bi->cmdline_paddr = si->cmdline_paddr;
-    bi->cmdline_len = copy_string(boot_cmdline, sizeof(boot_cmdline), si->cmdline_paddr,
-                                  &bi->cmdline_truncated);
+    copy_cmdline(bi, si->cmdline_paddr);
 
     bi->modlist_paddr = si->modlist_paddr;
     const struct hvm_modlist_entry *mods = (const void *)(uintptr_t)si->modlist_paddr;
@@ -83,6 +112,48 @@ void start_info_copy(uint64_t paddr)
     }
 }
 
+/*
+ * Echo the command line. One that fits a log line is printed on it; a
+ * longer one in pieces of CMDLINE_PIECE bytes (to be read joined), so no
+ * line is cut by printk. One that was truncated is announced by a warning
+ * with the lengths, and its echo ends with a marker.
+ */
+#define CMDLINE_PIECE 256
+
+static void cmdline_print(const struct boot_info *bi)
+{
+    const struct cmdline_keep_report *r = &bi->cmdline_rep;
+
+    if (r->truncated) {
+        char more[64] = "";
+        if (r->harness_dropped)
+            snprintf(more, sizeof(more), ", %u dropped (no room even for them)",
+                     r->harness_dropped);
+        printk("pvhk: WARNING: command line: %zu%s bytes given, %zu kept (room for %u): "
+               "%u word(s) from byte %zu on dropped, %u selftest/expect word(s) from "
+               "there on kept%s\n", r->given, r->given == BOOT_CMDLINE_SCAN_MAX ? "+" : "",
+               r->kept, BOOT_CMDLINE_MAX - 1, r->words_dropped, r->cut_at,
+               r->harness_after_cut, more);
+    }
+    /* Xen copies dom0's command line into MAX_GUEST_CMDLINE bytes (xen.h):
+     * one of exactly that length less the NUL was probably cut by Xen. */
+    if ((bi->flags & SIF_INITDOMAIN) && r->given == MAX_GUEST_CMDLINE - 1)
+        printk("pvhk: WARNING: command line: %zu bytes, the most Xen passes to dom0 "
+               "(MAX_GUEST_CMDLINE): Xen may have cut it\n", r->given);
+    if (!r->truncated && r->kept <= CMDLINE_PIECE) {
+        printk("pvhk: command line: \"%s\"\n", boot_cmdline);
+        return;
+    }
+    unsigned pieces = (r->kept + CMDLINE_PIECE - 1) / CMDLINE_PIECE;
+    printk("pvhk: command line: %zu bytes, in %u piece(s) of up to %u bytes:\n", r->kept,
+           pieces, CMDLINE_PIECE);
+    for (size_t off = 0; off < r->kept; off += CMDLINE_PIECE)
+        printk("pvhk:   \"%.*s\"\n", (int)MIN((size_t)CMDLINE_PIECE, r->kept - off),
+               boot_cmdline + off);
+    if (r->truncated)
+        printk("pvhk: command line: [TRUNCATED: %zu of %zu bytes kept]\n", r->kept, r->given);
+}
+
 void boot_info_print(void)
 {
     const struct boot_info *bi = &boot_info;
@@ -92,8 +163,7 @@ void boot_info_print(void)
            bi->flags & SIF_PRIVILEGED ? " privileged" : "",
            bi->flags & SIF_INITDOMAIN ? " initdomain" : "",
            bi->nr_modules, (unsigned long long)bi->rsdp_paddr);
-    printk("pvhk: command line: \"%s\"%s\n", boot_cmdline,
-           bi->cmdline_truncated ? " (TRUNCATED)" : "");
+    cmdline_print(bi);
     if (bi->modules_dropped)
         printk("pvhk: WARNING: %u module(s) beyond the first %u ignored\n",
                bi->modules_dropped, BOOT_MODULES_MAX);

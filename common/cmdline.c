@@ -2,9 +2,12 @@
 #include <pvhk/cmdline.h>
 #include <pvhk/string.h>
 
+cmdline_warn_fn cmdline_warn;
+
 static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
-bool cmdline_find(const char *cmd, const char *key, char *buf, size_t len)
+/* The value of the last `key=value` (or bare `key`) word, in place. */
+static bool find_value(const char *cmd, const char *key, const char **val, size_t *vlen)
 {
     size_t klen = strlen(key);
     bool found = false;
@@ -21,15 +24,26 @@ bool cmdline_find(const char *cmd, const char *key, char *buf, size_t len)
         if (wlen < klen || strncmp(w, key, klen) || (wlen > klen && w[klen] != '='))
             continue;
         found = true;           /* keep scanning: the last occurrence wins */
-        if (buf && len) {
-            size_t vlen = wlen > klen ? wlen - klen - 1 : 0;
-            if (vlen > len - 1)
-                vlen = len - 1;
-            memcpy(buf, w + klen + (wlen > klen), vlen);
-            buf[vlen] = '\0';
-        }
+        *val = w + klen + (wlen > klen);
+        *vlen = wlen > klen ? wlen - klen - 1 : 0;
     }
     return found;
+}
+
+bool cmdline_find(const char *cmd, const char *key, char *buf, size_t len)
+{
+    const char *v;
+    size_t vlen;
+
+    if (!find_value(cmd, key, &v, &vlen))
+        return false;
+    if (buf && len) {
+        if (vlen > len - 1)
+            vlen = len - 1;
+        memcpy(buf, v, vlen);
+        buf[vlen] = '\0';
+    }
+    return true;
 }
 
 bool cmdline_bool(const char *cmd, const char *key, bool dflt)
@@ -45,22 +59,23 @@ bool cmdline_bool(const char *cmd, const char *key, bool dflt)
     return dflt;
 }
 
-uint64_t cmdline_u64(const char *cmd, const char *key, uint64_t dflt)
+/* NULL and *x set if v[0..n) is a number (see cmdline.h), else why not. */
+static const char *parse_u64(const char *p, size_t n, uint64_t *x)
 {
-    char v[32];
-    const char *p = v;
-    unsigned base = 10;
-    uint64_t x = 0;
+    const char *e = p + n;
+    unsigned base = 10, shift = 0;
+    uint64_t v = 0;
 
-    if (!cmdline_find(cmd, key, v, sizeof(v)) || !v[0])
-        return dflt;
-    if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+    if (!n)
+        return "no value";
+    if (*p == '-')
+        return "negative";
+    if (n > 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
         base = 16;
         p += 2;
     }
-    if (!*p)
-        return dflt;
-    for (; *p; p++) {
+    const char *digits = p;
+    for (; p < e; p++) {
         unsigned d;
         if (*p >= '0' && *p <= '9')
             d = *p - '0';
@@ -70,21 +85,53 @@ uint64_t cmdline_u64(const char *cmd, const char *key, uint64_t dflt)
             d = *p - 'A' + 10;
         else
             break;
-        if (x > (UINT64_MAX - d) / base)
-            return dflt;
-        x = x * base + d;
+        if (v > (UINT64_MAX - d) / base)
+            return "too large for 64 bits";
+        v = v * base + d;
     }
-    unsigned shift = 0;
-    switch (*p) {
-    case '\0': break;
-    case 'k': case 'K': shift = 10; p++; break;
-    case 'm': case 'M': shift = 20; p++; break;
-    case 'g': case 'G': shift = 30; p++; break;
-    default: return dflt;
+    if (p == digits)
+        return "not a number";
+    if (p < e) {
+        switch (*p) {
+        case 'k': case 'K': shift = 10; break;
+        case 'm': case 'M': shift = 20; break;
+        case 'g': case 'G': shift = 30; break;
+        default: return "not a number";
+        }
+        if (++p < e)
+            return "not a number";
+        if (v > (UINT64_MAX >> shift))
+            return "too large for 64 bits";
     }
-    if (*p || (shift && x > (UINT64_MAX >> shift)))
+    *x = v << shift;
+    return NULL;
+}
+
+uint64_t cmdline_u64_max(const char *cmd, const char *key, uint64_t dflt, uint64_t max)
+{
+    const char *v, *why;
+    size_t vlen;
+    uint64_t x;
+
+    if (!find_value(cmd, key, &v, &vlen))
         return dflt;
-    return x << shift;
+    why = parse_u64(v, vlen, &x);
+    if (why) {
+        if (cmdline_warn)
+            cmdline_warn(key, v, vlen, dflt, why);
+        return dflt;
+    }
+    if (x > max) {
+        if (cmdline_warn)
+            cmdline_warn(key, v, vlen, max, "above the maximum");
+        return max;
+    }
+    return x;
+}
+
+uint64_t cmdline_u64(const char *cmd, const char *key, uint64_t dflt)
+{
+    return cmdline_u64_max(cmd, key, dflt, UINT64_MAX);
 }
 
 bool list_contains(const char *list, const char *item)
@@ -99,4 +146,84 @@ bool list_contains(const char *list, const char *item)
         list = e ? e + 1 : NULL;
     }
     return false;
+}
+
+bool cmdline_is_harness_word(const char *w, size_t n)
+{
+    size_t k = 0;
+
+    while (k < n && w[k] != '=')
+        k++;
+    if (k == 8 && !strncmp(w, "selftest", 8))
+        return true;
+    return (k > 9 && !strncmp(w, "selftest.", 9)) || (k > 7 && !strncmp(w, "expect.", 7));
+}
+
+/* The next word at or after *p (before end): its start and length. */
+static bool next_word(const char **p, const char *end, const char **w, size_t *n)
+{
+    const char *s = *p;
+
+    while (s < end && is_space(*s))
+        s++;
+    if (s == end)
+        return false;
+    *w = s;
+    while (s < end && !is_space(*s))
+        s++;
+    *n = s - *w;
+    *p = s;
+    return true;
+}
+
+size_t cmdline_keep(char *dst, size_t cap, const char *src, size_t len,
+                    struct cmdline_keep_report *rep)
+{
+    const char *end = src + len, *p, *w;
+    size_t n, used = 0, budget = cap - 1, harness_rest = 0;
+    bool cut = false;
+
+    memset(rep, 0, sizeof(*rep));
+    rep->given = len;
+    rep->cut_at = len;
+    if (len <= budget) {
+        memcpy(dst, src, len);
+        dst[len] = '\0';
+        rep->kept = len;
+        return len;
+    }
+    /* What the harness words need, each with a separator. */
+    for (p = src; next_word(&p, end, &w, &n);)
+        if (cmdline_is_harness_word(w, n))
+            harness_rest += n + 1;
+    for (p = src; next_word(&p, end, &w, &n);) {
+        bool harness = cmdline_is_harness_word(w, n);
+        size_t cost = n + (used != 0);
+
+        if (harness)
+            harness_rest -= n + 1;
+        /* Room for this word and every harness word after it? */
+        bool fits = used + cost + harness_rest <= budget;
+        if (harness ? !fits : cut || !fits) {
+            if (!harness && !cut) {
+                cut = true;
+                rep->cut_at = w - src;
+            }
+            if (harness)
+                rep->harness_dropped++;
+            else
+                rep->words_dropped++;
+            continue;
+        }
+        if (used)
+            dst[used++] = ' ';
+        memcpy(dst + used, w, n);
+        used += n;
+        if (cut)
+            rep->harness_after_cut++;
+    }
+    dst[used] = '\0';
+    rep->kept = used;
+    rep->truncated = true;
+    return used;
 }

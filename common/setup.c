@@ -85,10 +85,9 @@ void kmain(uint32_t si_paddr, uint64_t entry_tsc)
     printk("pvhk: boot: entry to first self-test %llu cycles (%llu us)\n",
            (unsigned long long)(boot_first_test_tsc - entry_tsc),
            (unsigned long long)(tsc_to_ns(boot_first_test_tsc - entry_tsc) / 1000));
-    bool ok = true;
+    /* selftest=none selects no suite: an empty plan ("1..0") and a verdict
+     * of zeros, so the harness still sees a whole report. */
     if (!strcmp(sel, "none"))
-        printk("pvhk: verdict: PASS (self-tests disabled by selftest=none)\n");
-    else
-        ok = selftest_run(sel);
-    machine_exit(ok);
+        printk("pvhk: self-tests disabled by selftest=none\n");
+    machine_exit(selftest_run(sel));
 }

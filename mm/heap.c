@@ -1,10 +1,12 @@
 /*
  * Boot memory: memblock first (it knows what the boot path is using), then
- * the frame table. Only a small part of RAM is initialised into the buddy
- * at boot; the rest is registered as deferred and enters the heap when it
- * runs short (pa_alloc) or on pa_init_all(), so boot cost does not grow
- * with RAM size. Frames memblock handed out stay UNINITIALISED: freeing
- * them later runs the init path (docs/allocator.md).
+ * the frame table. When the heap takes over, every frame memblock recorded
+ * is handed to it as a reserved INUSE block whose owner is the
+ * reservation's label, and memblock is closed: after boot the heap alone
+ * says who owns a frame (docs/allocator.md, "The hand-over"). Only a small
+ * part of free RAM goes on the free lists at boot; the rest is deferred
+ * (FREE, listed when the heap runs short), so boot cost does not grow with
+ * RAM size.
  */
 #include <pvhk/boot.h>
 #include <pvhk/heap.h>
@@ -20,6 +22,7 @@ struct memblock memblock;
 struct page_alloc heap;
 uint64_t heap_boot_uninit, heap_boot_deferred, heap_boot_eager;
 pfn_t heap_early_test_pfn[2];
+pfn_t heap_first_deferred;
 
 /* How much free RAM boot initialises eagerly; the rest is deferred. */
 #define HEAP_EAGER_FRAMES   (16ull << (20 - PAGE_SHIFT))    /* 16 MiB */
@@ -31,6 +34,15 @@ static void reserve(paddr_t base, uint64_t size, const char *label)
     if (rc)
         panic("memblock: cannot reserve %s 0x%llx+0x%llx: %s", label,
               (unsigned long long)base, (unsigned long long)size, memblock_strerror(rc));
+}
+
+/* memblock_alloc() for boot code; after the hand-over a call is a bug. */
+static paddr_t early_alloc(uint64_t size, uint64_t align, paddr_t limit, const char *label)
+{
+    if (memblock.closed)
+        panic("memblock: '%s' asked for 0x%llx bytes after the heap took over", label,
+              (unsigned long long)size);
+    return memblock_alloc(&memblock, size, align, limit, label);
 }
 
 
@@ -111,7 +123,8 @@ static void collect_extra_mem(void)
 {
     static struct extra_mem_range map[E820_MAX_ENTRIES];
     unsigned n = 0;
-    unsigned ratio = cmdline_u64(boot_cmdline, "extra_mem_ratio", EXTRA_MEM_RATIO_DEFAULT);
+    unsigned ratio = cmdline_u64_max(boot_cmdline, "extra_mem_ratio", EXTRA_MEM_RATIO_DEFAULT,
+                                     UINT32_MAX);
 
     extra_mem_init(&extra_mem);
     if (!on_xen())
@@ -159,8 +172,7 @@ void memblock_boot_init(void)
     /* Two pages used "before the heap existed", for the uninitialised-free
      * and mark-inuse self-tests. */
     for (unsigned i = 0; i < 2; i++) {
-        paddr_t p = memblock_alloc(&memblock, PAGE_SIZE, PAGE_SIZE, 4ull << 30,
-                                   "selftest early page");
+        paddr_t p = early_alloc(PAGE_SIZE, PAGE_SIZE, 4ull << 30, "selftest early page");
         heap_early_test_pfn[i] = p ? PFN_DOWN(p) : 0;
     }
 }
@@ -214,6 +226,62 @@ static void p2m_boot(paddr_t domu_scratch, uint64_t domu_scratch_pages)
            (unsigned long long)extra_mem.nr_pfns, scratch_source);
 }
 
+/*
+ * Hand every frame memblock recorded to the heap, as blocks reserved by
+ * the reservation (owner i + 1 for reservation i), then close memblock.
+ * Frames the P2M already took (released above the boot target, the domU
+ * scratch pool) are RELEASED or SCRATCH and stay so; frames outside the
+ * heap (non-RAM) are not the heap's. Two stay UNINITIALISED: frame 0,
+ * which never enters the heap, and heap_early_test_pfn[0], the page the
+ * self-test of the uninitialised-free path frees (docs/allocator.md).
+ */
+static void hand_over_reservations(void)
+{
+    static uint8_t st[4096];
+    const struct memblock_region *r;
+    uint64_t frames = 0;
+
+    for (uint32_t i = 0; (r = memblock_reserved_region(&memblock, i)); i++) {
+        pfn_t p = PFN_DOWN(r->base), end = PFN_DOWN(r->base + r->size);
+
+        while (p < end) {
+            uint64_t n = MIN(end - p, ARRAY_SIZE(st)), j = 0;
+
+            pa_states(&heap, p, n, st);
+            while (j < n) {
+                uint64_t a = j;
+                int rc;
+
+                while (j < n && st[j] == PA_UNINITIALISED && p + j != 0 &&
+                       p + j != heap_early_test_pfn[0])
+                    j++;
+                if (j == a) {
+                    j++;
+                    continue;
+                }
+                rc = pa_reserve(&heap, p + a, j - a, i + 1);
+                if (rc)
+                    panic("heap: cannot hand %s 0x%llx+0x%llx pages over: %s (frame 0x%llx)",
+                          r->label, (unsigned long long)(p + a), (unsigned long long)(j - a),
+                          pa_strerror(rc), (unsigned long long)heap.err_frame);
+                frames += j - a;
+            }
+            p += n;
+        }
+    }
+    memblock_close(&memblock);
+    printk("pvhk: heap: %llu boot frames handed over as reserved; memblock closed\n",
+           (unsigned long long)frames);
+}
+
+const char *heap_owner_label(unsigned owner)
+{
+    const struct memblock_region *r = owner ? memblock_reserved_region(&memblock, owner - 1)
+                                            : NULL;
+
+    return owner == 0 ? "heap" : r ? r->label : "?";
+}
+
 void heap_init(void)
 {
     uint64_t t0 = rdtsc(), frames = ram_pages;
@@ -227,16 +295,16 @@ void heap_init(void)
     if (on_xen() && !extra_mem.nr_regions) {
         domu_scratch_pages = cmdline_u64(boot_cmdline, "scratch_pages", 512);
         domu_scratch = domu_scratch_pages ?
-            memblock_alloc(&memblock, PFN_PHYS(domu_scratch_pages), 2ull << 20,
-                           MEMBLOCK_ALLOC_ANYWHERE, "scratch pool (released RAM)") : 0;
+            early_alloc(PFN_PHYS(domu_scratch_pages), 2ull << 20, MEMBLOCK_ALLOC_ANYWHERE,
+                        "scratch pool (released RAM)") : 0;
         if (domu_scratch_pages && !domu_scratch)
             panic("scratch: no room for %llu pages of released RAM",
                   (unsigned long long)domu_scratch_pages);
     }
 
     size_t bytes = pa_table_bytes(frames);
-    paddr_t tbl = memblock_alloc(&memblock, ALIGN_UP(bytes, PAGE_SIZE), PAGE_SIZE,
-                                 MEMBLOCK_ALLOC_ANYWHERE, "frame table");
+    paddr_t tbl = early_alloc(ALIGN_UP(bytes, PAGE_SIZE), PAGE_SIZE, MEMBLOCK_ALLOC_ANYWHERE,
+                              "frame table");
     if (!tbl)
         panic("heap: no room for the frame table (%llu bytes for %llu frames)",
               (unsigned long long)bytes, (unsigned long long)frames);
@@ -266,6 +334,7 @@ void heap_init(void)
     }
     if (on_xen())
         p2m_boot(domu_scratch, domu_scratch_pages);
+    hand_over_reservations();
 
     /* Free RAM: the first HEAP_EAGER_FRAMES now, the rest deferred. */
     uint64_t eager = HEAP_EAGER_FRAMES;
@@ -280,11 +349,12 @@ void heap_init(void)
             rc = pa_init_range(&heap, s, now);
         if (!rc && n > now) {
             rc = pa_defer(&heap, s + now, n - now);
-            if (!rc)
+            if (!rc) {
                 heap_boot_deferred += n - now;
+                if (!heap_first_deferred)
+                    heap_first_deferred = s + now;
+            }
         }
-        if (rc == PA_E_NOSPACE && n > now)
-            rc = pa_init_range(&heap, s + now, n - now);    /* no defer slot: init now */
         heap_boot_eager += now;
         if (rc)
             panic("heap: cannot hand free RAM 0x%llx+0x%llx pages to the heap: %s",
@@ -297,6 +367,26 @@ void heap_init(void)
            (unsigned)sizeof(struct pa_frame),
            (unsigned long long)(tsc_to_ns(rdtsc() - t0) / 1000));
     heap_print("boot");
+}
+
+uint64_t heap_high_free_frames(void)
+{
+    static uint8_t st[4096];
+    uint64_t n = 0;
+
+    for (uint32_t i = 0; i < e820.nr; i++) {
+        const struct e820_entry *e = &e820.entries[i];
+        pfn_t p = MAX(PFN_DOWN(e->addr), PA_LOW_LIMIT), end = PFN_DOWN(e->addr) + e820_pages(e);
+
+        for (; e->type == E820_RAM && p < end; p += MIN(end - p, ARRAY_SIZE(st))) {
+            uint64_t c = MIN(end - p, ARRAY_SIZE(st));
+
+            pa_states(&heap, p, c, st);
+            for (uint64_t j = 0; j < c; j++)
+                n += st[j] == PA_FREE;
+        }
+    }
+    return n;
 }
 
 void heap_print(const char *when)

@@ -137,6 +137,9 @@ int memblock_reserve(struct memblock *mb, paddr_t base, uint64_t size,
     paddr_t b, e, from, gs, ge;
     uint32_t idx, count;
 
+    if (mb->closed)
+        return MEMBLOCK_ECLOSED;
+
     if (!label)
         label = "?";
     if (!size)
@@ -168,6 +171,11 @@ int memblock_reserve(struct memblock *mb, paddr_t base, uint64_t size,
     fill_gaps(mb, b, e, label, true);
     fill_gaps(mb, b, e, label, false);
     return 0;
+}
+
+void memblock_close(struct memblock *mb)
+{
+    mb->closed = true;
 }
 
 const struct memblock_region *memblock_reserved_region(const struct memblock *mb,
@@ -224,7 +232,7 @@ paddr_t memblock_alloc(struct memblock *mb, uint64_t size, uint64_t align,
     paddr_t cur = 0, base, best = 0;
     uint64_t len;
 
-    if (!size || size > MEMBLOCK_ADDR_LIMIT || (align & (align - 1)) ||
+    if (mb->closed || !size || size > MEMBLOCK_ADDR_LIMIT || (align & (align - 1)) ||
         align > MEMBLOCK_ADDR_LIMIT)
         return 0;
     size = ALIGN_UP(size, PAGE_SIZE);
@@ -303,6 +311,7 @@ const char *memblock_strerror(int err)
     case 0:                 return "ok";
     case MEMBLOCK_EINVAL:   return "range beyond the addressable limit";
     case MEMBLOCK_ENOSPC:   return "reservation table full";
+    case MEMBLOCK_ECLOSED:  return "closed: the heap took over";
     default:                return "unknown error";
     }
 }

@@ -24,9 +24,8 @@
  *   - an unbacked range does not hold frame 0;
  *   - pa_free()'s cached copy of the last range used equals that range.
  */
-#include <pvhk/page_alloc.h>
+#include "page_fast.h"
 
-#define ORDER_OF(info)  ((info) >> PA_ORDER_SHIFT)
 
 static int bad(struct pa_violation *v, pfn_t f, const char *what)
 {
@@ -50,7 +49,7 @@ static int check_block(const struct page_alloc *pa, unsigned i, pfn_t p,
     const struct pa_range *r = &pa->range[i];
     const struct pa_frame *e = entry(pa, r, p);
     uint32_t x = e->info;
-    unsigned st = x & PA_STATE_MASK, o = ORDER_OF(x);
+    unsigned st = x & PA_STATE_MASK, o = INFO_ORDER(x);
     pfn_t size, q;
     uint64_t noff = 0;
     bool inuse = st == PA_INUSE || st == PA_OFFLINING;
@@ -74,7 +73,10 @@ static int check_block(const struct page_alloc *pa, unsigned i, pfn_t p,
         return bad(v, p, "offlining flag on a block that is not in use");
     if (st == PA_OFFLINING && !(x & PA_F_OFFL))
         return bad(v, p, "offlining head without the block flag");
-    if (x & ~(PA_STATE_MASK | PA_HEAD | PA_F_OFFL | (0x1fU << PA_ORDER_SHIFT)))
+    if (INFO_OWNER(x) && !inuse)
+        return bad(v, p, "owner on a block that is not in use");
+    if (x & ~(PA_STATE_MASK | PA_HEAD | PA_F_OFFL | (PA_ORDER_MASK << PA_ORDER_SHIFT) |
+              (PA_MAX_OWNER << PA_OWNER_SHIFT)))
         return bad(v, p, "unknown bits in a head");
     if (st == PA_OFFLINED && o)
         return bad(v, p, "offlined block larger than one frame");
@@ -153,6 +155,8 @@ static int check_lists(const struct page_alloc *pa, uint64_t (*nlist)[PA_NR_ORDE
 
 static int check_defer(const struct page_alloc *pa, struct pa_violation *v)
 {
+    uint64_t n = 0;
+
     for (unsigned j = 0; j < pa->nr_defer; j++) {
         const struct pa_defer *x = &pa->defer[j];
         const struct pa_range *r;
@@ -164,8 +168,9 @@ static int check_defer(const struct page_alloc *pa, struct pa_violation *v)
             return bad(v, x->start, "deferred extent outside its range or holds frame 0");
         if (j && pa->defer[j - 1].end > x->start)
             return bad(v, x->start, "deferred extents unsorted or overlapping");
-        if (pa_state(pa, x->start) != PA_UNINITIALISED)
-            return bad(v, x->start, "deferred frame is initialised");
+        if (j && pa->defer[j - 1].rid == x->rid && pa->defer[j - 1].end == x->start)
+            return bad(v, x->start, "adjacent deferred extents not joined");
+        n += x->end - x->start;
         for (pfn_t f = x->start; f < x->end;) {
             pfn_t lim = MIN(x->end, (f | (PA_CHUNK_FRAMES - 1)) + 1);
 
@@ -179,6 +184,8 @@ static int check_defer(const struct page_alloc *pa, struct pa_violation *v)
             f = lim;
         }
     }
+    if (n != pa->nr_deferred)
+        return bad(v, PA_NO_FRAME, "deferred-frame counter differs from the extents");
     return 0;
 }
 

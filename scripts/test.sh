@@ -39,22 +39,70 @@ expect_failure() {
     grep -qF -- "$text" <<<"$out" || { echo "    expected output to mention: $text"; return 1; }
 }
 
+# Each tests/cli/NAME.sh against build/tools-san/NAME: the CLI built with
+# AddressSanitizer (leaks included) and UBSan. A sanitizer's finding exits
+# with status 99, which no tool uses, so a test that expects a tool's own
+# failure status cannot mistake it for one.
 cli_tests() {
     local rc=0
     for t in tests/cli/*.sh; do
         [ -e "$t" ] || continue
-        local tool=build/tools/$(basename "$t" .sh)
-        bash "$t" "$tool" || rc=1
+        local tool=build/tools-san/$(basename "$t" .sh)
+        [ -x "$tool" ] || { echo "    $tool missing (make tools-san)"; rc=1; continue; }
+        ASAN_OPTIONS=detect_leaks=1:exitcode=99 UBSAN_OPTIONS=print_stacktrace=1:exitcode=99 \
+            bash "$t" "$tool" || rc=1
     done
     return $rc
 }
 
+# A boot of the kernel built on the reference page allocator (mm/page_ref.c).
+ref_boot() {    # ref_boot MODE [VAR=VALUE...]
+    local mode=$1; shift
+    make -s PA_IMPL=ref all >/dev/null || return 1
+    boot "$mode" KERNEL=build/ref/pvhk.elf "$@"
+}
+
+# A command that must exit with STATUS and print TEXT (stdout or stderr).
+expect_status() {   # expect_status STATUS TEXT COMMAND...
+    local want=$1 text=$2 out rc; shift 2
+    out=$("$@" 2>&1); rc=$?
+    echo "$out" | tail -n 3 | sed 's/^/    /'
+    [ "$rc" = "$want" ] || { echo "    expected status $want, got $rc"; return 1; }
+    grep -qF -- "$text" <<<"$out" || { echo "    expected output to mention: $text"; return 1; }
+}
+
+# A bare boot with a 3259-byte command line (pvhk keeps 2047 bytes), a
+# malformed number in front and the harness's words behind the cut: the run
+# must pass, warn with the lengths and about the number, mark the echo as
+# truncated, and still honour selftest= and expect.platform= (run.sh puts
+# it last).
+long_cmdline_boot() {
+    local log=build/logs/test-bare-long-cmdline-$RANDOM.log pad="" i
+    for i in $(seq 100 299); do pad+="pad.$i=xxxxxxx "; done
+    env QUIET=1 LOG="$log" CMDLINE="extra_mem_ratio=abc ${pad}selftest=boot,arch" \
+        scripts/run.sh bare || return 1
+    local want text
+    text=$(tr -d '\r' < "$log")
+    for want in "pvhk: WARNING: command line: 3259 bytes given, " \
+                "pvhk: WARNING: command line: extra_mem_ratio=abc: not a number; using 10" \
+                "pvhk: command line: [TRUNCATED: " \
+                "# Subtest: boot" "# Subtest: arch"; do
+        grep -aqF -- "$want" <<<"$text" || { echo "    $log lacks: $want"; return 1; }
+    done
+    grep -aqE '^    ok [0-9]+ platform_detected$' <<<"$text" ||
+        { echo "    boot.platform_detected did not run against expect.platform= ($log)"; return 1; }
+    grep -aqx '1\.\.2' <<<"$text" || { echo "    selftest=boot,arch was not honoured ($log)"; return 1; }
+}
+
 clang_build() {
-    scripts/deps.sh fuzz >/dev/null && make -s B=build/clang CC=clang all tools
+    scripts/deps.sh fuzz >/dev/null && make -s B=build/clang CC=clang all tools &&
+        make -s B=build/clang CC=clang PA_IMPL=ref all
 }
 
 stage "host unit tests"         build/host/hosttests
 stage "allocator model, 8-frame chunks" build/host/hosttests-o3
+stage "host tests: a filter matching nothing fails" \
+    expect_status 1 'no test name contains "no_such_test"' build/host/hosttests no_such_test
 stage "host CLI tests"          cli_tests
 if ls tests/fuzz/*.c >/dev/null 2>&1; then
     stage "fuzz (bounded)"      scripts/fuzz.sh short
@@ -65,6 +113,15 @@ stage "boot bare q35 4G"        boot bare QEMU_MACHINE=q35 QEMU_MEM=4G
 stage "boot dom0 512M"          boot dom0 QEMU_MEM=512M
 stage "boot dom0 4G dom0_mem=256M" boot dom0 QEMU_MEM=4G XEN_ARGS=dom0_mem=256M
 stage "boot dom0 1G dom0_mem=256M,max:512M" boot dom0 QEMU_MEM=1G XEN_ARGS=dom0_mem=256M,max:512M
+stage "boot bare pc 6G (zone policy above 4 GiB)" boot bare QEMU_MACHINE=pc QEMU_MEM=6G
+stage "boot dom0 6G dom0_mem=5G (zone policy above 4 GiB)" boot dom0 QEMU_MEM=6G XEN_ARGS=dom0_mem=5G
+stage "boot bare pc 512M, reference allocator" ref_boot bare QEMU_MACHINE=pc QEMU_MEM=512M
+stage "boot dom0 512M, reference allocator" ref_boot dom0 QEMU_MEM=512M
+stage "boot dom0 owning all memory (2G, dom0_mem=2G)" boot dom0 QEMU_MEM=2G XEN_ARGS=dom0_mem=2G
+stage "boot bare, 3259-byte command line" long_cmdline_boot
+stage "run.sh refuses a command line QEMU's PVH loader cannot hold" \
+    expect_status 64 "QEMU's PVH loader holds at most 4095" \
+    env CMDLINE="$(printf 'x%.0s' $(seq 4100))" scripts/run.sh bare
 stage "negative: failing test is named (bare)" \
     expect_failure 1 "FAILED selftest.deliberate_failure" bare CMDLINE=selftest.fail=1
 stage "negative: failing test is named (dom0)" \

@@ -14,11 +14,16 @@
  * the pages of each type.  -l prints Linux-style lines instead of entries.
  *
  * Warnings (clipped entries, unknown types, zero sizes) go to stderr.
- * Exit status: 0 done, 1 malformed input or a map the sanitiser rejects
- * (the message names the line or the count), 2 bad usage.
+ * Every malformed line is named on stderr by its number (a NUL byte
+ * anywhere in a line makes it malformed; it never ends or splits a line),
+ * and then no map is printed. Each output line is flushed as it is written,
+ * so a write error is seen (and reported) at once.
+ * Exit status: 0 done, 1 malformed input, a map the sanitiser rejects (the
+ * message names the lines or the count) or an I/O error, 2 bad usage.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdarg.h>
 #include <string.h>
 #include <pvhk/e820.h>
 
@@ -80,68 +85,96 @@ struct input {
     size_t n, cap;
 };
 
-static void add(struct input *in, uint64_t addr, uint64_t size, uint32_t type)
+static bool add(struct input *in, uint64_t addr, uint64_t size, uint32_t type)
 {
     if (in->n == in->cap) {
-        in->cap = in->cap ? 2 * in->cap : 64;
-        in->e = realloc(in->e, in->cap * sizeof(*in->e));
-        if (!in->e) {
+        size_t cap = in->cap ? 2 * in->cap : 64;
+        struct e820_entry *e = realloc(in->e, cap * sizeof(*e));
+
+        if (!e) {
             perror(prog);
-            exit(1);
+            return false;
         }
+        in->e = e;
+        in->cap = cap;
     }
     in->e[in->n++] = (struct e820_entry){ addr, size, type };
+    return true;
 }
 
-static void malformed(unsigned long line, const char *what, const char *tok)
+/* Name a malformed line; returns the -1 parse_line() gives for it. */
+static int malformed(unsigned long line, const char *what, const char *tok)
 {
     if (tok)
         fprintf(stderr, "%s: line %lu: %s: '%s'\n", prog, line, what, tok);
     else
         fprintf(stderr, "%s: line %lu: %s\n", prog, line, what);
-    fprintf(stderr, "%s: expected \"START SIZE TYPE\", e.g. \"0x100000 0x1ff00000 1\"\n",
-            prog);
-    exit(1);
+    return -1;
 }
 
-/* One input line into in; blank and comment lines add nothing. */
-static void parse_line(struct input *in, char *line, unsigned long lineno)
+/*
+ * One input line (len bytes, NULs included) into in; blank and comment
+ * lines add nothing. 0 done, -1 malformed (named on stderr), -2 out of
+ * memory.
+ */
+static int parse_line(struct input *in, char *line, size_t len, unsigned long lineno)
 {
     const unsigned __int128 two64 = (unsigned __int128)1 << 64;
-    char *tok[4];
+    char *tok[3], *save, *nul = memchr(line, '\0', len);
     int n = 0;
     unsigned __int128 start, size;
     uint32_t type;
-    char *hash = strchr(line, '#');
 
+    if (nul) {
+        char what[64];
+        snprintf(what, sizeof(what), "contains a NUL byte (column %zu)", (size_t)(nul - line) + 1);
+        return malformed(lineno, what, NULL);
+    }
+    char *hash = strchr(line, '#');
     if (hash)
         *hash = '\0';   /* a comment, whole-line or after TYPE */
-    for (char *p = strtok(line, " \t\r\n"); p; p = strtok(NULL, " \t\r\n")) {
+    for (char *p = strtok_r(line, " \t\r\n", &save); p; p = strtok_r(NULL, " \t\r\n", &save)) {
         if (n == 3)
-            malformed(lineno, "unexpected text after TYPE", p);
+            return malformed(lineno, "unexpected text after TYPE", p);
         tok[n++] = p;
     }
     if (n == 0)
-        return;
+        return 0;
     if (n < 3)
-        malformed(lineno, "missing fields", NULL);
+        return malformed(lineno, "missing fields", NULL);
     if (!parse_hex(tok[0], two64 - 1, &start))
-        malformed(lineno, "START is not a hex number with 0x below 2^64", tok[0]);
+        return malformed(lineno, "START is not a hex number with 0x below 2^64", tok[0]);
     if (!parse_hex(tok[1], two64, &size))
-        malformed(lineno, "SIZE is not a hex number with 0x up to 2^64", tok[1]);
+        return malformed(lineno, "SIZE is not a hex number with 0x up to 2^64", tok[1]);
     if (!parse_dec32(tok[2], &type))
-        malformed(lineno, "TYPE is not a decimal number below 2^32", tok[2]);
+        return malformed(lineno, "TYPE is not a decimal number below 2^32", tok[2]);
 
+    bool ok;
     if (size < two64) {
-        add(in, (uint64_t)start, (uint64_t)size, type);
+        ok = add(in, (uint64_t)start, (uint64_t)size, type);
     } else if (start == 0) {
         /* All of [0, 2^64): two halves, which the sanitiser merges. */
-        add(in, 0, 1ULL << 63, type);
-        add(in, 1ULL << 63, 1ULL << 63, type);
+        ok = add(in, 0, 1ULL << 63, type) && add(in, 1ULL << 63, 1ULL << 63, type);
     } else {
         /* Runs past 2^64 either way: clipped at the same place. */
-        add(in, (uint64_t)start, UINT64_MAX, type);
+        ok = add(in, (uint64_t)start, UINT64_MAX, type);
     }
+    return ok ? 0 : -2;
+}
+
+/* printf one output line and flush it; false (reported) on a write error. */
+static bool __attribute__((format(printf, 1, 2))) out(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    int rc = vprintf(fmt, ap);
+    va_end(ap);
+    if (rc < 0 || fflush(stdout) == EOF) {
+        perror("e820: writing the output");
+        return false;
+    }
+    return true;
 }
 
 static void warn_report(const struct e820_report *rep)
@@ -163,38 +196,18 @@ static void warn_report(const struct e820_report *rep)
                 rep->nr_zero, rep->nr_zero == 1 ? "entry" : "entries");
 }
 
-int main(int argc, char **argv)
+/* Sanitise what was read and print it; the exit status. */
+static int sanitise_and_print(const struct input *in, bool linux_style)
 {
     static struct e820_scratch scratch;
     static struct e820_map map;
-    struct input in = { 0 };
     struct e820_report rep;
     struct e820_totals tot;
-    bool linux_style = false;
-    char *line = NULL;
-    size_t linecap = 0;
-    unsigned long lineno = 0;
-    int rc;
+    int rc = e820_sanitise(in->e, in->n, &map, &scratch, &rep);
 
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-l"))
-            linux_style = true;
-        else
-            usage();
-    }
-
-    while (getline(&line, &linecap, stdin) != -1)
-        parse_line(&in, line, ++lineno);
-    if (ferror(stdin)) {
-        perror(prog);
-        return 1;
-    }
-    free(line);
-
-    rc = e820_sanitise(in.e, in.n, &map, &scratch, &rep);
     if (rc == E820_ETOOMANY) {
         fprintf(stderr, "%s: %zu entries, at most %u are accepted\n", prog,
-                in.n, E820_MAX_INPUT);
+                in->n, E820_MAX_INPUT);
         return 1;
     }
     warn_report(&rep);
@@ -211,22 +224,70 @@ int main(int argc, char **argv)
     for (uint32_t i = 0; i < map.nr; i++) {
         const struct e820_entry *e = &map.entries[i];
         char buf[E820_FORMAT_LEN];
+        bool ok;
 
         if (linux_style) {
             e820_format(e, buf, sizeof(buf));
-            printf("%s\n", buf);
+            ok = out("%s\n", buf);
         } else if (e->size == 0) {
-            printf("0x%016lx 0x10000000000000000 %u\n", e->addr, e->type);
+            ok = out("0x%016lx 0x10000000000000000 %u\n", e->addr, e->type);
         } else {
-            printf("0x%016lx 0x%016lx %u\n", e->addr, e->size, e->type);
+            ok = out("0x%016lx 0x%016lx %u\n", e->addr, e->size, e->type);
         }
+        if (!ok)
+            return 1;
     }
-    printf("# %u %s\n", map.nr, map.nr == 1 ? "entry" : "entries");
+    if (!out("# %u %s\n", map.nr, map.nr == 1 ? "entry" : "entries"))
+        return 1;
     e820_totals(&map, &tot);
     for (uint32_t t = E820_RAM; t <= E820_TYPE_MAX; t++)
-        if (tot.pages[t])
-            printf("# %s (%u): %lu pages, %lu KiB\n", e820_type_name(t), t,
-                   tot.pages[t], tot.pages[t] << (PAGE_SHIFT - 10));
+        if (tot.pages[t] && !out("# %s (%u): %lu pages, %lu KiB\n", e820_type_name(t), t,
+                                 tot.pages[t], tot.pages[t] << (PAGE_SHIFT - 10)))
+            return 1;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct input in = { 0 };
+    bool linux_style = false;
+    char *line = NULL;
+    size_t linecap = 0;
+    ssize_t len;
+    unsigned long lineno = 0, bad = 0;
+    int rc = 0;
+
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-l"))
+            linux_style = true;
+        else
+            usage();
+    }
+
+    /* Every line is read, and every malformed one named, before any
+     * output: a bad map prints no entries at all. */
+    while ((len = getline(&line, &linecap, stdin)) != -1) {
+        int prc = parse_line(&in, line, (size_t)len, ++lineno);
+
+        if (prc == -2) {
+            rc = 1;
+            break;
+        }
+        bad += prc < 0;
+    }
+    if (!rc && ferror(stdin)) {
+        perror("e820: reading the input");
+        rc = 1;
+    }
+    if (!rc && bad) {
+        fprintf(stderr, "%s: %lu malformed %s of %lu; expected \"START SIZE TYPE\", "
+                "e.g. \"0x100000 0x1ff00000 1\"\n", prog, bad, bad == 1 ? "line" : "lines",
+                lineno);
+        rc = 1;
+    }
+    if (!rc)
+        rc = sanitise_and_print(&in, linux_style);
+    free(line);
     free(in.e);
-    return ferror(stdout) ? 1 : 0;
+    return rc;
 }

@@ -8,7 +8,10 @@
 #include <pvhk/printk.h>
 #include <pvhk/string.h>
 #include <pvhk/xenmem.h>
+#include <pvhk/e820.h>
+#include <pvhk/page_alloc.h>
 #include <xen/memory.h>
+#include <xen/hvm/hvm_op.h>
 
 struct p2m p2m;
 struct extra_mem extra_mem;
@@ -101,4 +104,142 @@ void p2m_print_result(const char *what, int rc, const struct p2m_result *r)
            r->flags & P2M_R_HEAP_EMPTY ? " HEAP-EMPTY" : "",
            r->flags & P2M_R_NO_ROOM ? " NO-ROOM" : "",
            r->flags & P2M_R_BAD_COUNT ? " BAD-COUNT" : "");
+}
+
+/*
+ * What Xen backs behind the map's non-RAM ranges.
+ *
+ * HVMOP_get_mem_type is the non-destructive query a PVH (HVM) guest has for
+ * its own frames. Xen 4.17, xen/arch/x86/hvm/hvm.c, hvmop_get_mem_type():
+ * the domain may ask about itself (XSM_TARGET), only an HVM/PVH domain may
+ * be asked about (else -EINVAL), and the gfn is looked up with a query that
+ * neither allocates nor unshares (a populate-on-demand entry stays PoD).
+ * The p2m type is then folded into the public HVMMEM_* values:
+ *   HVMMEM_ram_rw   RAM (p2m_ram_*), a PoD entry, or a grant mapping;
+ *   HVMMEM_ram_ro   read-only RAM;
+ *   HVMMEM_ioreq_server  a page claimed by an ioreq server;
+ *   HVMMEM_mmio_dm  MMIO (passed through or emulated) *and* any gfn with no
+ *                   entry at all (p2m_invalid falls into the final else).
+ * So ram_rw/ram_ro means "a page is there"; mmio_dm means "no RAM here",
+ * whether it is a device window or nothing. Reading the frame instead would
+ * be no test: an access to a gfn with no entry is emulated as MMIO (reads
+ * 0xff) or, for a PoD domain past its cache, crashes the domain.
+ */
+long xen_gfn_mem_type(uint64_t pfn, unsigned int *type)
+{
+    struct xen_hvm_get_mem_type a = { .domid = DOMID_SELF, .pfn = pfn };
+    long rc = xen_hvm_op(HVMOP_get_mem_type, &a);
+
+    if (!rc)
+        *type = a.mem_type;
+    return rc;
+}
+
+const char *p2m_bk_class_name(enum p2m_bk_class c)
+{
+    static const char *const n[P2M_BK_NR] = {
+        "RESERVED", "ACPI", "NVS", "UNUSABLE", "other", "gap",
+    };
+    return c < P2M_BK_NR ? n[c] : "?";
+}
+
+static enum p2m_bk_class bk_class(uint32_t type)
+{
+    switch (type) {
+    case E820_RESERVED: return P2M_BK_RESERVED;
+    case E820_ACPI:     return P2M_BK_ACPI;
+    case E820_NVS:      return P2M_BK_NVS;
+    case E820_UNUSABLE: return P2M_BK_UNUSABLE;
+    default:            return P2M_BK_OTHER;
+    }
+}
+
+static void bk_note_run(struct p2m_backing *b, enum p2m_bk_class c, uint64_t f)
+{
+    struct p2m_bk_run *r = b->nr_runs ? &b->run[b->nr_runs - 1] : NULL;
+
+    if (r && r->cls == c && r->pfn + r->count == f) {
+        r->count++;
+    } else if (b->nr_runs < P2M_BK_RUNS) {
+        b->run[b->nr_runs++] = (struct p2m_bk_run){ f, 1, c };
+    } else {
+        b->runs_dropped++;
+    }
+}
+
+static void bk_frame(struct p2m_backing *b, enum p2m_bk_class c, uint64_t f,
+                     const struct page_alloc *pa)
+{
+    struct p2m_bk_count *k = &b->c[c];
+    unsigned int type = 0;
+    long rc = xen_gfn_mem_type(f, &type);
+    enum pa_state st;
+
+    b->queries++;
+    k->asked++;
+    if (rc) {
+        if (!b->error) {
+            b->error = rc;
+            b->error_pfn = f;
+        }
+        return;
+    }
+    if (type != HVMMEM_ram_rw && type != HVMMEM_ram_ro)
+        return;
+    k->backed++;
+    st = pa_state(pa, f);
+    if (st == PA_RELEASED)
+        k->released_backed++;
+    else if (st != PA_OUTSIDE)
+        k->accounted++;
+    else
+        bk_note_run(b, c, f);
+}
+
+static void bk_range(struct p2m_backing *b, enum p2m_bk_class c, uint64_t pfn,
+                     uint64_t count, const struct page_alloc *pa, bool full)
+{
+    const uint64_t small = 2 * P2M_BK_EDGE + P2M_BK_SAMPLES;
+
+    b->c[c].ranges++;
+    b->c[c].frames += count;
+    if (full || count <= small) {
+        for (uint64_t f = pfn; f < pfn + count; f++)
+            bk_frame(b, c, f, pa);
+        return;
+    }
+    /* Both edges whole (where Xen places things next to a boundary), and
+     * evenly spread samples of the middle. */
+    uint64_t mid = count - 2 * P2M_BK_EDGE, step = mid / P2M_BK_SAMPLES;
+
+    for (uint64_t i = 0; i < P2M_BK_EDGE; i++)
+        bk_frame(b, c, pfn + i, pa);
+    for (uint64_t i = 0; i < P2M_BK_SAMPLES; i++)
+        bk_frame(b, c, pfn + P2M_BK_EDGE + i * step, pa);
+    for (uint64_t i = count - P2M_BK_EDGE; i < count; i++)
+        bk_frame(b, c, pfn + i, pa);
+}
+
+void p2m_backing_scan(const struct e820_map *map, const struct page_alloc *pa,
+                      bool full, struct p2m_backing *out)
+{
+    uint64_t top = 0, next = 0;     /* end of the highest RAM range; next unseen pfn */
+
+    memset(out, 0, sizeof(*out));
+    for (uint32_t i = 0; i < map->nr; i++)
+        if (map->entries[i].type == E820_RAM)
+            top = PFN_DOWN(map->entries[i].addr) + e820_pages(&map->entries[i]);
+    /* The map is sorted and disjoint (sanitised): gaps are what lies
+     * between consecutive entries, walked only below the top of RAM (above
+     * it lies nothing the guest was given). Non-RAM ranges are walked whole. */
+    for (uint32_t i = 0; i < map->nr; i++) {
+        const struct e820_entry *e = &map->entries[i];
+        uint64_t s = PFN_DOWN(e->addr), n = e820_pages(e);
+
+        if (s > next && next < top)
+            bk_range(out, P2M_BK_GAP, next, MIN(s, top) - next, pa, full);
+        if (e->type != E820_RAM)
+            bk_range(out, bk_class(e->type), s, n, pa, full);
+        next = s + n;
+    }
 }

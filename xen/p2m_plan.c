@@ -332,22 +332,6 @@ int p2m_release(struct p2m *p, uint64_t pfn, uint64_t count, unsigned flags,
     return finish(p, release_range(p, pfn, count, flags, true, res), res);
 }
 
-int p2m_release_untracked(struct p2m *p, uint64_t pfn, uint64_t count,
-                          unsigned flags, struct p2m_result *res)
-{
-    res_reset(res, count);
-    return finish(p, release_range(p, pfn, count, flags, false, res), res);
-}
-
-int p2m_adopt_unbacked(struct p2m *p, uint64_t pfn, uint64_t count)
-{
-    if (pfn + count < pfn)
-        return -XEN_EINVAL;
-    if (count && p->fops.release(p->fops.ft, pfn, count))
-        return -XEN_EBUSY;
-    return 0;
-}
-
 static int populate_range(struct p2m *p, uint64_t pfn, uint64_t count,
                           struct p2m_result *res)
 {
@@ -459,14 +443,13 @@ static int grow_in(struct p2m *p, uint64_t start, uint64_t nr,
     return 0;
 }
 
-static int grow(struct p2m *p, uint64_t need, bool ram_only,
-                struct p2m_result *res)
+static int grow(struct p2m *p, uint64_t need, struct p2m_result *res)
 {
     int rc = 0;
 
     for (unsigned int i = 0; i < p->nr_ram && need && !rc; i++)
         rc = grow_in(p, p->ram[i].start_pfn, p->ram[i].nr_pfns, &need, res);
-    if (!ram_only && p->extra) {
+    if (p->extra) {
         for (unsigned int i = 0; i < p->extra->nr_regions && need && !rc; i++)
             if (p->extra->region[i].origin == EXTRA_MEM_UNUSABLE)
                 rc = grow_in(p, p->extra->region[i].start_pfn,
@@ -550,7 +533,7 @@ int p2m_set_target(struct p2m *p, uint64_t target, struct p2m_result *res)
 
     if (target > p->backed) {
         res_reset(res, target - p->backed);
-        rc = grow(p, target - p->backed, false, res);
+        rc = grow(p, target - p->backed, res);
     } else {
         res_reset(res, p->backed - target);
         if (target < p->backed)
@@ -589,28 +572,6 @@ int p2m_boot_trim(struct p2m *p, const struct p2m_range *ram,
     }
     src = p2m_sync(p, res);
     return rc ? rc : src;
-}
-
-int p2m_boot_rebalance(struct p2m *p, const struct p2m_range *unneeded,
-                       unsigned int nr, struct p2m_result *res)
-{
-    uint64_t want = 0, released;
-    int rc = 0;
-
-    for (unsigned int i = 0; i < nr; i++)
-        want += unneeded[i].nr_pfns;
-    res_reset(res, want);
-    for (unsigned int i = 0; i < nr && !rc; i++)
-        rc = release_range(p, unneeded[i].start_pfn, unneeded[i].nr_pfns,
-                           0, false, res);
-    released = res->done;
-    /* The same number back, into RAM the map says we have. */
-    if (released) {
-        int grc = grow(p, released, true, res);
-
-        rc = rc ? rc : grc;
-    }
-    return finish(p, rc, res);
 }
 
 /* ---- the frame table: page_alloc ------------------------------------------ */

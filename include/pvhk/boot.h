@@ -7,8 +7,10 @@
 #define PVHK_BOOT_H
 
 #include <pvhk/types.h>
+#include <pvhk/cmdline.h>
 
-#define BOOT_CMDLINE_MAX        2048
+#define BOOT_CMDLINE_MAX        2048    /* boot_cmdline: 2047 bytes and a NUL */
+#define BOOT_CMDLINE_SCAN_MAX   (1u << 20)  /* an original is not read past 1 MiB */
 #define BOOT_MODULES_MAX        8
 #define BOOT_MODULE_CMDLINE_MAX 256
 #define BOOT_MEMMAP_MAX         1024    /* raw entries kept, before sanitising */
@@ -30,7 +32,7 @@ struct boot_info {
     uint64_t rsdp_paddr;
     uint64_t cmdline_paddr;
     size_t cmdline_len;             /* original length (may exceed what we kept) */
-    bool cmdline_truncated;
+    struct cmdline_keep_report cmdline_rep;   /* what boot_cmdline kept of it */
 
     unsigned nr_modules;            /* modules kept (see modules_dropped) */
     unsigned modules_dropped;

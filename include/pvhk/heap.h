@@ -15,14 +15,22 @@ extern struct page_alloc heap;
 /* Lazy init at work: free RAM initialised at boot, free RAM deferred, and
  * all frames still UNINITIALISED when heap_init() returned. */
 extern uint64_t heap_boot_eager, heap_boot_deferred, heap_boot_uninit;
-/* A page handed out by memblock before the heap existed, kept for tests. */
+/* Pages memblock handed out before the heap existed, for the self-tests:
+ * [0] is kept out of the hand-over (UNINITIALISED), [1] is reserved. */
 extern pfn_t heap_early_test_pfn[2];
+/* The first frame boot deferred (0 if none): FREE, and the last that default
+ * allocations reach (they grow deferred memory from the top). */
+extern pfn_t heap_first_deferred;
+/* FREE frames at or above 4 GiB (O(RAM frames): for tests). */
+uint64_t heap_high_free_frames(void);
 
 /* memblock over the map, with the boot reservations (image, start_info...). */
 void memblock_boot_init(void);
 /* Frame table for RAM (+ extra ranges given by mm glue), lazy heap init. */
 void heap_init(void);
 void heap_print(const char *when);
+/* The label of a reserved block's owner (pa_owner()); "heap" for 0. */
+const char *heap_owner_label(unsigned owner);
 
 /* Pages through the identity map: NULL when the heap is exhausted. */
 void *alloc_pages(unsigned order, unsigned flags);

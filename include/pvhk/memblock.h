@@ -40,6 +40,7 @@
 
 #define MEMBLOCK_EINVAL         (-22)
 #define MEMBLOCK_ENOSPC         (-28)   /* reservation table full */
+#define MEMBLOCK_ECLOSED        (-1)    /* the heap took over: memblock_close() */
 
 struct memblock_region {
     paddr_t base;           /* page-aligned */
@@ -51,6 +52,7 @@ struct memblock {
     uint32_t nr_memory;
     uint32_t nr_reserved;
     uint64_t ignored_pages; /* RAM at or above MEMBLOCK_ADDR_LIMIT */
+    bool closed;            /* memblock_close(): no more reservations */
     struct memblock_region memory[MEMBLOCK_MAX_MEMORY];
     struct memblock_region reserved[MEMBLOCK_MAX_RESERVED];
 };
@@ -78,6 +80,14 @@ int memblock_reserve(struct memblock *mb, paddr_t base, uint64_t size,
  */
 paddr_t memblock_alloc(struct memblock *mb, uint64_t size, uint64_t align,
                        paddr_t limit, const char *label);
+
+/*
+ * The heap took over what memblock recorded: from now on memblock_reserve()
+ * fails with MEMBLOCK_ECLOSED and memblock_alloc() returns 0, whatever the
+ * arguments. The records stay readable (they name the reserved blocks'
+ * owners).
+ */
+void memblock_close(struct memblock *mb);
 
 /* The i-th reservation in address order, or NULL past the last. */
 const struct memblock_region *memblock_reserved_region(const struct memblock *mb,

@@ -72,8 +72,10 @@ struct p2m_frame_ops {
     void *ft;
 };
 
-struct page_alloc;
-/* Fill fops with the page_alloc implementation over pa (mm/page_alloc.c). */
+/* The header, not a forward declaration: under PA_IMPL_REF it names the
+ * allocator struct page_ref, and this prototype must say the same. */
+#include <pvhk/page_alloc.h>
+/* Fill fops with the page allocator's implementation over pa. */
 void p2m_pa_frame_ops(struct p2m_frame_ops *fops, struct page_alloc *pa);
 
 /* How extents are built: the benchmark compares the three. */
@@ -167,12 +169,6 @@ int p2m_sync(struct p2m *p, struct p2m_result *res);
 int p2m_check(struct p2m *p, struct p2m_result *res);
 
 /*
- * Frames that were never backed (extra memory, RAM known unbacked): mark
- * them RELEASED in the frame table. No hypercall; the account is unchanged.
- */
-int p2m_adopt_unbacked(struct p2m *p, uint64_t pfn, uint64_t count);
-
-/*
  * Give [pfn, pfn + count) back to Xen. The caller owns the frames (INUSE,
  * UNINITIALISED, or FREE and not to be allocated meanwhile). Every frame is
  * scrubbed first unless P2M_NOSCRUB. On success they are RELEASED; on a
@@ -192,14 +188,6 @@ int p2m_populate(struct p2m *p, uint64_t pfn, uint64_t count,
                  struct p2m_result *res);
 
 /*
- * Frames outside the frame table (a map hole, a reserved range) that Xen
- * backs but the guest does not need: release them (scrubbed unless
- * P2M_NOSCRUB). The offset shrinks by what Xen took.
- */
-int p2m_release_untracked(struct p2m *p, uint64_t pfn, uint64_t count,
-                          unsigned flags, struct p2m_result *res);
-
-/*
  * Boot reconciliation, before the heap touches any RAM frame: all RAM in
  * `ram` (sorted) is taken as backed or populate-on-demand; keep `target`
  * pages and release the rest from the top, unscrubbed (touching a PoD
@@ -210,19 +198,63 @@ int p2m_boot_trim(struct p2m *p, const struct p2m_range *ram,
                   struct p2m_result *res);
 
 /*
- * Seed 001 for a dom0 whose backed frames do not match its map: release
- * the given untracked frames and populate the same number into RELEASED
- * RAM frames (the p2m_set_ranges() RAM list).
- */
-int p2m_boot_rebalance(struct p2m *p, const struct p2m_range *unneeded,
-                       unsigned int nr, struct p2m_result *res);
-
-/*
  * Balloon: make p->backed equal `target`. Grows by populating RELEASED
  * frames (RAM ranges first, then extra memory), shrinks by taking free
  * heap blocks (order 9 first), scrubbing and releasing them. res->done is
  * the number of frames moved, in either direction.
  */
 int p2m_set_target(struct p2m *p, uint64_t target, struct p2m_result *res);
+
+/* ---- kernel side (xen/p2m.c): what Xen backs behind the map's non-RAM ---- */
+
+/*
+ * Classes of guest frames that the memory map does not call RAM: its
+ * RESERVED, ACPI, NVS and UNUSABLE ranges, any other non-RAM type, and the
+ * gaps between ranges below the highest RAM address.
+ */
+enum p2m_bk_class {
+    P2M_BK_RESERVED, P2M_BK_ACPI, P2M_BK_NVS, P2M_BK_UNUSABLE, P2M_BK_OTHER,
+    P2M_BK_GAP, P2M_BK_NR
+};
+
+struct p2m_bk_count {
+    uint64_t ranges, frames;
+    uint64_t asked;         /* frames asked about (all of them in a full scan) */
+    uint64_t backed;        /* Xen has a RAM page there (ram_rw / ram_ro) */
+    uint64_t accounted;     /* of those, frames the frame table says we use
+                               (FREE, INUSE, SCRATCH, ...: not RELEASED) */
+    uint64_t released_backed;   /* RELEASED in the frame table yet backed */
+};
+
+#define P2M_BK_RUNS 8
+/* A run of consecutive backed frames the frame table does not account for. */
+struct p2m_bk_run { uint64_t pfn, count; enum p2m_bk_class cls; };
+
+struct p2m_backing {
+    struct p2m_bk_count c[P2M_BK_NR];
+    struct p2m_bk_run run[P2M_BK_RUNS];
+    unsigned int nr_runs, runs_dropped;
+    uint64_t queries;
+    long error;             /* first failing HVMOP_get_mem_type, or 0 */
+    uint64_t error_pfn;
+};
+
+/* Frames a sampled scan asks about in a range of more than this many:
+ * the first and last P2M_BK_EDGE, and P2M_BK_SAMPLES evenly spread. */
+#define P2M_BK_EDGE     1024
+#define P2M_BK_SAMPLES  2048
+
+struct e820_map;
+struct page_alloc;
+const char *p2m_bk_class_name(enum p2m_bk_class c);
+/* HVMOP_get_mem_type on one of our own frames (HVMMEM_* in *type). */
+long xen_gfn_mem_type(uint64_t pfn, unsigned int *type);
+/*
+ * Ask Xen about the non-RAM frames of `map` (pa: our frame table): every
+ * frame if `full`, else every frame of a range of at most
+ * 2 * P2M_BK_EDGE + P2M_BK_SAMPLES frames and a sample of a larger one.
+ */
+void p2m_backing_scan(const struct e820_map *map, const struct page_alloc *pa,
+                      bool full, struct p2m_backing *out);
 
 #endif

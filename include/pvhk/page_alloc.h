@@ -13,31 +13,49 @@
 #ifndef PVHK_PAGE_ALLOC_H
 #define PVHK_PAGE_ALLOC_H
 
-#include <pvhk/types.h>
+#include <pvhk/page_state.h>
 
 /*
- * Largest block: 2^18 frames = 1 GiB. Also the lazy-zeroing chunk size.
- * Overridable only for the host model test that runs the chunk logic on
- * tiny heaps (Makefile: hosttests-o3); the kernel always uses 18.
+ * `make PA_IMPL=ref` builds the kernel with the reference allocator
+ * (mm/page_ref.c) in place of this one: every user of this header then
+ * gets the reference under the same names.
  */
-#ifndef PA_MAX_ORDER
-#define PA_MAX_ORDER    18
-#endif
-#define PA_NR_ORDERS    (PA_MAX_ORDER + 1)
+#ifdef PA_IMPL_REF
+#include <pvhk/page_ref.h>
+#define page_alloc              page_ref
+#define pa_frame                pr_frame
+#define pa_table_bytes          pr_table_bytes
+#define pa_setup                pr_setup
+#define pa_move_table           pr_move_table
+#define pa_add_range            pr_add_range
+#define pa_add_range_unbacked   pr_add_range_unbacked
+#define pa_alloc                pr_alloc
+#define pa_free                 pr_free
+#define pa_init_range           pr_init_range
+#define pa_mark_inuse           pr_mark_inuse
+#define pa_reserve              pr_reserve
+#define pa_unreserve            pr_unreserve
+#define pa_defer                pr_defer
+#define pa_init_all             pr_init_all
+#define pa_offline              pr_offline
+#define pa_online               pr_online
+#define pa_take                 pr_take
+#define pa_release              pr_release
+#define pa_release_check        pr_release_check
+#define pa_populate             pr_populate
+#define pa_scratch              pr_scratch
+#define pa_unscratch            pr_unscratch
+/* Function-like: `enum pa_state` (the type) keeps its name. */
+#define pa_state(pa, f)         pr_state(pa, f)
+#define pa_states               pr_states
+#define pa_owner                pr_owner
+#define pa_nr_frames            pr_nr_frames
+#define pa_check                pr_check
+#else
+
+/* Lazy-zeroing chunk: one maximal block (docs/allocator.md, "Representation"). */
 #define PA_CHUNK_FRAMES (1ULL << PA_MAX_ORDER)
 
-/* Zones: blocks never straddle the 4 GiB line (frame 0x100000). */
-#define PA_ZONE_HIGH    0
-#define PA_ZONE_LOW     1       /* == PA_ALLOC_LOW: the flag is the zone index */
-#define PA_NR_ZONES     2
-#define PA_LOW_LIMIT    0x100000ULL
-
-static inline unsigned pa_zone_of(pfn_t f)
-{
-    return f < PA_LOW_LIMIT ? PA_ZONE_LOW : PA_ZONE_HIGH;
-}
-
-#define PA_MAX_RANGES   64
 #define PA_MAX_DEFER    64
 /* Chunk bitmap bound: 2^32 entries / chunk size, plus one partial per range. */
 #ifndef PA_MAX_CHUNKS
@@ -45,46 +63,6 @@ static inline unsigned pa_zone_of(pfn_t f)
 #endif
 
 #define PA_NIL          0xffffffffU
-#define PA_NO_FRAME     (~(pfn_t)0)
-
-/* Per-frame states. The all-zero table entry means UNINITIALISED. */
-enum pa_state {
-    PA_UNINITIALISED = 0,   /* never passed through heap init */
-    PA_FREE,                /* in the buddy, on a free list */
-    PA_INUSE,               /* handed out (alloc, take, mark_inuse) */
-    PA_OFFLINING,           /* in use, to become OFFLINED when freed */
-    PA_OFFLINED,            /* out of service, never handed out */
-    PA_RELEASED,            /* given back to Xen: unbacked, never handed out */
-    PA_SCRATCH,             /* owned by the scratch pool (Xen maps there) */
-    PA_NR_STATES,
-    PA_OUTSIDE = PA_NR_STATES,  /* pa_state(): frame not in the table */
-};
-
-enum pa_err {
-    PA_OK = 0,
-    PA_E_OUTSIDE,       /* frame not in the frame table */
-    PA_E_SPANS,         /* block/range runs past the end of its range */
-    PA_E_ORDER,         /* order > PA_MAX_ORDER */
-    PA_E_MISALIGNED,    /* frame not aligned to the order */
-    PA_E_DOUBLE_FREE,   /* the whole block is already free */
-    PA_E_FREE_FRAME,    /* a frame of the block is free (block differs) */
-    PA_E_INTERIOR,      /* frame is inside an in-use block, not its head */
-    PA_E_WRONG_ORDER,   /* head of an in-use block of another order */
-    PA_E_PARTIAL,       /* range cuts through an in-use block */
-    PA_E_INUSE,         /* frame is in use (operation needs it not to be) */
-    PA_E_OFFLINING,     /* frame is being offlined */
-    PA_E_OFFLINED,      /* frame is offlined */
-    PA_E_RELEASED,      /* frame is released to Xen */
-    PA_E_SCRATCH,       /* frame belongs to the scratch pool */
-    PA_E_UNINIT,        /* frame was never initialised */
-    PA_E_MIXED,         /* uninitialised block mixed with initialised frames */
-    PA_E_FRAME0,        /* frame 0 never enters the heap or changes state */
-    PA_E_OVERLAP,       /* new range overlaps a registered one */
-    PA_E_NOSPACE,       /* table capacity, range or defer slots exhausted */
-    PA_E_INVAL,         /* zero count, bad argument */
-    PA_E_CORRUPT,       /* pa_check(): invariant violated */
-    PA_NR_ERRS,
-};
 
 /*
  * One frame-table entry, 16 bytes, out of band. Only block heads (and the
@@ -96,11 +74,19 @@ struct pa_frame {
     uint32_t rid;           /* range index, valid in heads */
 };
 
+/*
+ * info = state (bits 0-2) | PA_HEAD | PA_F_OFFL | order (bits 8-12) |
+ *        owner (bits 16-31, INUSE heads: 0 = the heap, else reserved).
+ * mm/page_fast.h has the macros that read and change it.
+ */
 #define PA_STATE_MASK   0x7U
 #define PA_HEAD         0x8U    /* entry is the head of a block */
 #define PA_F_OFFL       0x10U   /* INUSE head: some frame in the block is offlining */
 #define PA_ORDER_SHIFT  8
+#define PA_ORDER_MASK   0x1fU
+#define PA_OWNER_SHIFT  16
 #define PA_INFO(state, order) (PA_HEAD | (state) | ((uint32_t)(order) << PA_ORDER_SHIFT))
+#define PA_INFO_OWNED(state, order, owner) (PA_INFO(state, order) | (uint32_t)(owner) << PA_OWNER_SHIFT)
 
 struct pa_range {
     pfn_t start, end;       /* [start, end) */
@@ -137,11 +123,6 @@ struct pa_defer {
     uint32_t rid;
 };
 
-/* Flags for pa_setup(). */
-#define PA_TABLE_ZEROED 0x1U    /* storage is known zero-filled: no lazy memset */
-
-/* Flags for pa_alloc(). */
-#define PA_ALLOC_LOW    0x1U    /* block must lie below 4 GiB */
 _Static_assert(PA_ALLOC_LOW == PA_ZONE_LOW && PA_ZONE_HIGH == 0, "pa_alloc() zone from flags");
 
 struct page_alloc {
@@ -157,6 +138,7 @@ struct page_alloc {
     uint64_t count[PA_NR_STATES];       /* frames per state; [0] unused */
     pfn_t err_frame;                    /* offending frame of the last refusal */
     unsigned nr_defer;
+    uint64_t nr_deferred;               /* frames in defer[]: FREE, not on a list */
     uint64_t touched[(PA_MAX_CHUNKS + 63) / 64];
     /* Valid below nr_ranges / nr_defer only: pa_setup() zeroes nothing from here. */
     pfn_t delta[PA_MAX_RANGES];         /* range[i].delta, for pa_alloc(): an
@@ -171,31 +153,48 @@ static inline size_t pa_table_bytes(uint64_t nr_frames)
 {
     return (size_t)(nr_frames * sizeof(struct pa_frame));
 }
+#endif /* PA_IMPL_REF */
+
+/*
+ * The API, the same for both implementations (docs/allocator.md is the
+ * contract). Frames are guest frame numbers. Every operation that can be
+ * refused returns PA_OK or a PA_E_* code; a refused operation changes
+ * nothing but pa->err_frame, the frame it names.
+ */
 void pa_setup(struct page_alloc *pa, struct pa_frame *table, uint64_t capacity,
               unsigned flags);
 /* Caller copied the first pa->used entries to a bigger table. */
 void pa_move_table(struct page_alloc *pa, struct pa_frame *table, uint64_t capacity);
 /* Register [start, start+count): its frames become known, UNINITIALISED. */
 int pa_add_range(struct page_alloc *pa, pfn_t start, uint64_t count);
-/*
- * Register [start, start+count) with its frames already RELEASED (never
- * backed: dom0's extra memory). O(1) whatever the count: a chunk of the
- * range gets explicit RELEASED blocks only when an operation first writes
- * in it. Frame 0 cannot be in such a range (PA_E_FRAME0).
- */
+/* Register [start, start+count) with its frames RELEASED (never backed:
+ * dom0's extra memory). Frame 0 cannot be in such a range (PA_E_FRAME0). */
 int pa_add_range_unbacked(struct page_alloc *pa, pfn_t start, uint64_t count);
 
-/* ---- heap -------------------------------------------------------------------- */
+/* ---- the heap ------------------------------------------------------------- */
+/* A FREE block of 2^order frames, now INUSE (owner 0), or PA_NO_FRAME. */
 pfn_t pa_alloc(struct page_alloc *pa, unsigned order, unsigned flags);
+/* INUSE block (owner 0) -> FREE; UNINITIALISED block -> FREE (init path). */
 int pa_free(struct page_alloc *pa, pfn_t frame, unsigned order);
 /* UNINITIALISED -> FREE (frame 0 skipped). */
 int pa_init_range(struct page_alloc *pa, pfn_t start, uint64_t count);
-/* UNINITIALISED block -> INUSE: a page used before the heap existed. */
-int pa_mark_inuse(struct page_alloc *pa, pfn_t frame, unsigned order);
-/* Lazy init: UNINITIALISED free RAM the heap may initialise when short. */
+/* UNINITIALISED -> FREE too, but the frames may wait off the free lists
+ * until the heap runs short (lazy init): a cost, not a state. */
 int pa_defer(struct page_alloc *pa, pfn_t start, uint64_t count);
-/* Initialise every deferred frame now. Returns frames initialised. */
+/* Put every deferred frame on the free lists now. Returns how many it put
+ * (0 for an implementation that defers nothing). */
 uint64_t pa_init_all(struct page_alloc *pa);
+/* UNINITIALISED block -> INUSE, owner 0: a page used before the heap existed. */
+int pa_mark_inuse(struct page_alloc *pa, pfn_t frame, unsigned order);
+
+/* ---- boot ownership ------------------------------------------------------- */
+/* UNINITIALISED -> INUSE reserved by `owner` (1..PA_MAX_OWNER): what the
+ * boot path owns, handed over. Only pa_unreserve() by that owner frees it. */
+int pa_reserve(struct page_alloc *pa, pfn_t start, uint64_t count, unsigned owner);
+/* INUSE blocks reserved by `owner`, wholly inside the range -> FREE. */
+int pa_unreserve(struct page_alloc *pa, pfn_t start, uint64_t count, unsigned owner);
+/* The owner of frame's INUSE block (0: the heap), or 0 if it is not in use. */
+unsigned pa_owner(const struct page_alloc *pa, pfn_t frame);
 
 /* ---- offlining ------------------------------------------------------------ */
 /* FREE -> OFFLINED, INUSE -> OFFLINING. *newstate gets the result. */
@@ -204,9 +203,9 @@ int pa_offline(struct page_alloc *pa, pfn_t frame, enum pa_state *newstate);
 int pa_online(struct page_alloc *pa, pfn_t frame, enum pa_state *newstate);
 
 /* ---- P2M and scratch pool (range operations) ------------------------------ */
-/* FREE -> INUSE, as the maximal aligned blocks of the range. */
+/* FREE -> INUSE (owner 0), as the maximal aligned blocks of the range. */
 int pa_take(struct page_alloc *pa, pfn_t start, uint64_t count);
-/* FREE, UNINITIALISED, or whole INUSE blocks -> RELEASED. */
+/* FREE, UNINITIALISED, or whole INUSE blocks of owner 0 -> RELEASED. */
 int pa_release(struct page_alloc *pa, pfn_t start, uint64_t count);
 /* Would pa_release() accept the range? Changes nothing (but err_frame). */
 int pa_release_check(struct page_alloc *pa, pfn_t start, uint64_t count);
@@ -222,20 +221,10 @@ int pa_unscratch(struct page_alloc *pa, pfn_t start, uint64_t count,
 enum pa_state pa_state(const struct page_alloc *pa, pfn_t frame);
 /* States of [start, start+count) into out[] (PA_OUTSIDE for gaps); O(count). */
 void pa_states(const struct page_alloc *pa, pfn_t start, uint64_t count, uint8_t *out);
-const char *pa_state_name(enum pa_state s);
-const char *pa_strerror(int err);
+/* Frames in state s (FREE counts deferred frames). */
 uint64_t pa_nr_frames(const struct page_alloc *pa, enum pa_state s);
-
-/* ---- invariant checker (mm/page_check.c) ---------------------------------- */
-struct pa_violation {
-    int err;                /* PA_E_CORRUPT or 0 */
-    pfn_t frame;            /* where, or PA_NO_FRAME */
-    const char *what;       /* static text */
-};
+/* Every invariant of the implementation's representation; PA_E_CORRUPT
+ * and *v filled on the first violation. Read-only, O(frames). */
 int pa_check(const struct page_alloc *pa, struct pa_violation *v);
-
-/* Internal helpers shared by page_alloc.c and page_check.c. */
-int pa_range_of(const struct page_alloc *pa, pfn_t frame);
-bool pa_chunk_touched(const struct page_alloc *pa, const struct pa_range *r, pfn_t f);
 
 #endif

@@ -45,8 +45,10 @@ struct scratch_frame_ops {
     void *ft;
 };
 
-struct page_alloc;
-/* Fill ops with the page_alloc implementation over pa (mm/page_alloc.c). */
+/* The header, not a forward declaration: under PA_IMPL_REF it names the
+ * allocator struct page_ref, and this prototype must say the same. */
+#include <pvhk/page_alloc.h>
+/* Fill ops with the page allocator's implementation over pa. */
 void scratch_pa_ops(struct scratch_frame_ops *ops, struct page_alloc *pa);
 
 struct scratch_stats {

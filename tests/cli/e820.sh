@@ -109,6 +109,54 @@ expect "negative TYPE"         1 "line 1: TYPE is not a decimal number" "0x0 0x1
 expect "text after TYPE"       1 "line 1: unexpected text after TYPE: 'ram'" "0x0 0x1000 1 ram\n"
 if [ ! -s "$tmp/out" ]; then ok "malformed input prints no map"; else not_ok "malformed input prints no map"; fi
 
+# ---- hostile bytes: every line gets its verdict ---------------------------
+expect "a NUL in a line is bad input" 1 "line 1: contains a NUL byte" "0x0 0x1000 1\0garbage\n"
+expect "a NUL in an otherwise good line" 1 "line 1: contains a NUL byte" "0x0 0x1000 1\0\n"
+expect "a NUL in a comment is bad input too" 1 "line 2: contains a NUL byte" "0x0 0x1000 1\n# note\0x\n"
+if [ ! -s "$tmp/out" ]; then ok "a NUL: no map printed"; else not_ok "a NUL: no map printed"; fi
+# A NUL neither swallows the rest of its line's neighbours nor shifts
+# their numbers: each bad line is named, by its own number.
+run "0x0 0x1000 1\0garbage\n0x1000 0x1000 x\n0x2000 0x1000 1\n\0\n0x3000 0x1000\n"
+if [ "$rc" = 1 ] && grep -qF "line 1: contains a NUL byte" "$tmp/err" &&
+   grep -qF "line 2: TYPE is not a decimal number" "$tmp/err" &&
+   grep -qF "line 4: contains a NUL byte" "$tmp/err" &&
+   grep -qF "line 5: missing fields" "$tmp/err" &&
+   ! grep -q "line 3" "$tmp/err" && grep -qF "4 malformed lines" "$tmp/err" && [ ! -s "$tmp/out" ]; then
+    ok "every bad line is named by its own number"
+else
+    not_ok "every bad line is named by its own number (exit $rc)"; sed 's/^/    /' "$tmp/err"
+fi
+expect "two malformed lines: both named" 1 "line 3: START is not a hex number" \
+    "0x0 0x1000 1 x\n0x1000 0x1000 1\n1000 0x1000 1\n"
+grep -qF "line 1: unexpected text after TYPE" "$tmp/err" && ok "two malformed lines: the first named too" ||
+    not_ok "two malformed lines: the first named too"
+# Output is written line by line and checked as it goes: a full disk is
+# noticed (with buffered output it would only fail after the status was
+# decided, at exit).
+if [ -w /dev/full ]; then
+    printf '0x0 0x1000 1\n' | "$tool" >/dev/full 2>"$tmp/err"; rc=$?
+    if [ "$rc" = 1 ] && grep -qF "e820: writing the output" "$tmp/err"; then
+        ok "a write error on stdout is an error"
+    else
+        not_ok "a write error on stdout is an error (exit $rc)"; sed 's/^/    /' "$tmp/err"
+    fi
+fi
+# Driven as a co-process: the whole answer arrives through a pipe the
+# driver reads line by line.
+mkfifo "$tmp/to" "$tmp/from"
+"$tool" <"$tmp/to" >"$tmp/from" 2>&1 &
+pid=$!
+exec {w}>"$tmp/to" {r}<"$tmp/from"
+printf '0x0 0x1000 1\n0x1000 0x1000 2\n' >&$w
+exec {w}>&-
+got=""
+while IFS= read -r -t 10 l <&$r; do got+="$l|"; done
+exec {r}<&-
+wait "$pid"
+want="0x0000000000000000 0x0000000000001000 1|0x0000000000001000 0x0000000000001000 2|# 2 entries|"
+want+="# usable (1): 1 pages, 4 KiB|# reserved (2): 1 pages, 4 KiB|"
+[ "$got" = "$want" ] && ok "co-process: every line arrives" || not_ok "co-process: got '$got'"
+
 # ---- limits -----------------------------------------------------------------
 for i in $(seq 0 1024); do printf '0x%x 0x1000 1\n' $((i * 4096)); done >"$tmp/many"
 "$tool" <"$tmp/many" >/dev/null 2>"$tmp/err"; rc=$?

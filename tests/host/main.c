@@ -1,4 +1,8 @@
-/* Host test runner: runs every registered HOST_TEST, prints a summary. */
+/*
+ * Host test runner: runs every registered HOST_TEST (or those whose name
+ * contains the one argument), prints a summary. Exit status 1 when a test
+ * failed or when a filter matched no test.
+ */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -55,5 +59,10 @@ int main(int argc, char **argv)
         fflush(stdout);
     }
     printf("%u passed, %u failed\n", passed, failed);
+    if (filter && !passed && !failed) {
+        /* A typo in the filter must not look like a clean run. */
+        fprintf(stderr, "hosttests: no test name contains \"%s\"\n", filter);
+        return 1;
+    }
     return failed ? 1 : 0;
 }

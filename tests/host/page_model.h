@@ -23,10 +23,13 @@ struct pm {
     unsigned base[PM_MAX_RANGES];
     unsigned used;
     uint8_t st[PM_MAX_FRAMES];      /* enum pa_state */
-    uint8_t def[PM_MAX_FRAMES];     /* deferred */
     pfn_t head[PM_MAX_FRAMES];      /* INUSE/OFFLINING frames: their block's head */
     uint8_t order[PM_MAX_FRAMES];   /* at a head: the block's order */
+    uint16_t owner[PM_MAX_FRAMES];  /* at a head: the block's owner */
+    pfn_t err;                      /* frame named by the last refusal */
 };
+
+#define PM_FAIL(m, f, e) ((m)->err = (f), (e))
 
 static inline int pm_rng(const struct pm *m, pfn_t f)
 {
@@ -68,7 +71,7 @@ static inline int pm_add_range(struct pm *m, pfn_t s, uint64_t n)
 static inline int pm_add_range_unbacked(struct pm *m, pfn_t s, uint64_t n)
 {
     if (s == 0)
-        return PA_E_FRAME0;
+        return PM_FAIL(m, 0, PA_E_FRAME0);
     pm_add_range(m, s, n);
     memset(&m->st[m->base[m->nr - 1]], PA_RELEASED, n);
     return 0;
@@ -110,90 +113,85 @@ static inline bool pm_all(const struct pm *m, pfn_t a, pfn_t b, unsigned s)
     return true;
 }
 
-/* Lowest deferred frame, or PA_NO_FRAME. */
-static inline pfn_t pm_low_def(const struct pm *m)
-{
-    pfn_t best = PA_NO_FRAME;
-    for (unsigned i = 0; i < m->nr; i++)
-        for (pfn_t f = m->start[i]; f < m->end[i]; f++)
-            if (m->def[m->base[i] + (f - m->start[i])] && f < best) {
-                best = f;
-                break;
-            }
-    return best;
-}
-
-static inline void pm_undefer(struct pm *m, pfn_t a, pfn_t b)
-{
-    for (pfn_t f = a; f < b; f++)
-        m->def[pm_ix(m, f)] = 0;
-}
-
-/* Number of maximal runs of deferred frames (= the allocator's extents). */
-static inline unsigned pm_runs(const struct pm *m)
-{
-    unsigned n = 0;
-    for (unsigned i = 0; i < m->nr; i++)
-        for (unsigned j = 0; j < m->end[i] - m->start[i]; j++)
-            n += m->def[m->base[i] + j] && (j == 0 || !m->def[m->base[i] + j - 1]);
-    return n;
-}
-
 /*
- * The range operations: every frame of [a, a+n) must be in an allowed state
- * (in-use frames only as whole blocks with no offlining frame); they all
- * become `to`. Frame 0 is skipped when `to` is FREE and refused otherwise.
+ * The range operations, in the contract's check order: every frame of
+ * [a, a+n) must be in an allowed state, in-use frames as whole blocks
+ * (owner 0 and no offlining frame; for unreserve, reserved by `owner`);
+ * they all become `to`. Frame 0 is skipped when `to` is FREE and refused
+ * otherwise.
  */
-static inline int pm_range_op(struct pm *m, pfn_t a, uint64_t n, unsigned allowed,
-                              unsigned to, bool mixed)
+#define PM_MIXED        0x1U
+#define PM_UNRESERVE    0x2U
+
+static inline int pm_range_check(struct pm *m, pfn_t a, uint64_t n, unsigned allowed,
+                                 unsigned to, unsigned flags, unsigned owner)
 {
     int i;
     pfn_t b = a + n;
 
     if (!n)
-        return PA_E_INVAL;
+        return PM_FAIL(m, a, PA_E_INVAL);
     if ((i = pm_rng(m, a)) < 0)
-        return PA_E_OUTSIDE;
+        return PM_FAIL(m, a, PA_E_OUTSIDE);
     if (n > m->end[i] - a)
-        return PA_E_SPANS;
+        return PM_FAIL(m, m->end[i], PA_E_SPANS);
     if (a == 0 && to != PA_FREE)
-        return PA_E_FRAME0;
+        return PM_FAIL(m, 0, PA_E_FRAME0);
     for (pfn_t f = a; f < b; f++) {
         unsigned s = pm_bst(m, f);
         if (!(allowed & (1U << s)))
-            return mixed ? PA_E_MIXED : pm_state_err(s);
+            return PM_FAIL(m, f, (flags & PM_MIXED) ? PA_E_MIXED : pm_state_err(s));
         if (s == PA_INUSE) {
             pfn_t h = m->head[pm_ix(m, f)];
             pfn_t e = h + (1ULL << m->order[pm_ix(m, h)]);
-            for (pfn_t q = h; q < e; q++)
-                if (pm_st(m, q) == PA_OFFLINING)
-                    return PA_E_OFFLINING;
+            unsigned o = m->owner[pm_ix(m, h)];
+            if (flags & PM_UNRESERVE) {
+                if (o != owner)
+                    return PM_FAIL(m, h, PA_E_OWNER);
+            } else {
+                if (o)
+                    return PM_FAIL(m, h, PA_E_RESERVED);
+                for (pfn_t q = h; q < e; q++)
+                    if (pm_st(m, q) == PA_OFFLINING)
+                        return PM_FAIL(m, h, PA_E_OFFLINING);
+            }
             if (h < a || e > b)
-                return PA_E_PARTIAL;
+                return PM_FAIL(m, h, PA_E_PARTIAL);
             f = e - 1;
         }
     }
-    if ((allowed & 1) && pm_runs(m) == PA_MAX_DEFER && a > m->start[i] && b < m->end[i] &&
-        m->def[pm_ix(m, a - 1)] && m->def[pm_ix(m, b)]) {
-        bool all = true;
-        for (pfn_t f = a; f < b; f++)
-            all &= m->def[pm_ix(m, f)] != 0;
-        if (all)
-            return PA_E_NOSPACE;
+    return 0;
+}
+
+/* [a, b) as INUSE blocks of `owner`, the range's maximal aligned pieces. */
+static inline void pm_blocks(struct pm *m, pfn_t a, pfn_t b, unsigned owner)
+{
+    for (pfn_t p = a; p < b;) {
+        unsigned k = pm_piece(p, b);
+        for (pfn_t q = p; q < p + (1ULL << k); q++) {
+            pm_set(m, q, PA_INUSE);
+            m->head[pm_ix(m, q)] = p;
+        }
+        m->order[pm_ix(m, p)] = (uint8_t)k;
+        m->owner[pm_ix(m, p)] = (uint16_t)owner;
+        p += 1ULL << k;
     }
-    pm_undefer(m, a, b);
-    for (pfn_t f = a; f < b; f++)
+}
+
+static inline int pm_range_op(struct pm *m, pfn_t a, uint64_t n, unsigned allowed,
+                              unsigned to, unsigned flags, unsigned owner)
+{
+    int err = pm_range_check(m, a, n, allowed, to, flags, owner);
+
+    if (err)
+        return err;
+    if (to == PA_INUSE) {
+        pm_blocks(m, a, a + n, owner);
+        return 0;
+    }
+    for (pfn_t f = a; f < a + n; f++)
         if (!(to == PA_FREE && f == 0))
             pm_set(m, f, to);
-    if (to == PA_INUSE) {
-        for (pfn_t p = a; p < b;) {
-            unsigned k = pm_piece(p, b);
-            for (pfn_t q = p; q < p + (1ULL << k); q++)
-                m->head[pm_ix(m, q)] = p;
-            m->order[pm_ix(m, p)] = (uint8_t)k;
-            p += 1ULL << k;
-        }
-    }
     return 0;
 }
 
@@ -201,45 +199,88 @@ static inline int pm_range_op(struct pm *m, pfn_t a, uint64_t n, unsigned allowe
 
 static inline int pm_init(struct pm *m, pfn_t a, uint64_t n)
 {
-    return pm_range_op(m, a, n, PM_BIT(PA_UNINITIALISED), PA_FREE, false);
+    return pm_range_op(m, a, n, PM_BIT(PA_UNINITIALISED), PA_FREE, 0, 0);
+}
+
+/* Deferral is a cost, not a state: the model initialises at once. */
+static inline int pm_defer(struct pm *m, pfn_t a, uint64_t n)
+{
+    return pm_init(m, a, n);
 }
 
 static inline int pm_take(struct pm *m, pfn_t a, uint64_t n)
 {
-    return pm_range_op(m, a, n, PM_BIT(PA_FREE), PA_INUSE, false);
+    return pm_range_op(m, a, n, PM_BIT(PA_FREE), PA_INUSE, 0, 0);
 }
 
 static inline int pm_release(struct pm *m, pfn_t a, uint64_t n)
 {
     return pm_range_op(m, a, n, PM_BIT(PA_FREE) | PM_BIT(PA_UNINITIALISED) | PM_BIT(PA_INUSE),
-                       PA_RELEASED, false);
+                       PA_RELEASED, 0, 0);
 }
 
 static inline int pm_populate(struct pm *m, pfn_t a, uint64_t n)
 {
-    return pm_range_op(m, a, n, PM_BIT(PA_RELEASED), PA_FREE, false);
+    return pm_range_op(m, a, n, PM_BIT(PA_RELEASED), PA_FREE, 0, 0);
 }
 
 static inline int pm_scratch(struct pm *m, pfn_t a, uint64_t n)
 {
     return pm_range_op(m, a, n, PM_BIT(PA_UNINITIALISED) | PM_BIT(PA_RELEASED), PA_SCRATCH,
-                       false);
+                       0, 0);
 }
 
 static inline int pm_unscratch(struct pm *m, pfn_t a, uint64_t n, unsigned to)
 {
     if (to != PA_RELEASED && to != PA_UNINITIALISED)
-        return PA_E_INVAL;
-    return pm_range_op(m, a, n, PM_BIT(PA_SCRATCH), to, false);
+        return PM_FAIL(m, a, PA_E_INVAL);
+    return pm_range_op(m, a, n, PM_BIT(PA_SCRATCH), to, 0, 0);
 }
 
 static inline int pm_mark_inuse(struct pm *m, pfn_t f, unsigned k)
 {
     if (k > PA_MAX_ORDER)
-        return PA_E_ORDER;
+        return PM_FAIL(m, f, PA_E_ORDER);
     if (f & ((1ULL << k) - 1))
-        return PA_E_MISALIGNED;
-    return pm_range_op(m, f, 1ULL << k, PM_BIT(PA_UNINITIALISED), PA_INUSE, false);
+        return PM_FAIL(m, f, PA_E_MISALIGNED);
+    return pm_range_op(m, f, 1ULL << k, PM_BIT(PA_UNINITIALISED), PA_INUSE, 0, 0);
+}
+
+static inline int pm_reserve(struct pm *m, pfn_t a, uint64_t n, unsigned owner)
+{
+    if (!owner || owner > PA_MAX_OWNER)
+        return PM_FAIL(m, a, PA_E_INVAL);
+    return pm_range_op(m, a, n, PM_BIT(PA_UNINITIALISED), PA_INUSE, 0, owner);
+}
+
+/* Free the INUSE block at head h: offlining frames become OFFLINED. */
+static inline void pm_free_block(struct pm *m, pfn_t h)
+{
+    pfn_t e = h + (1ULL << m->order[pm_ix(m, h)]);
+
+    m->owner[pm_ix(m, h)] = 0;
+    for (pfn_t q = h; q < e; q++)
+        pm_set(m, q, pm_st(m, q) == PA_OFFLINING ? PA_OFFLINED : PA_FREE);
+}
+
+static inline int pm_unreserve(struct pm *m, pfn_t a, uint64_t n, unsigned owner)
+{
+    int err;
+
+    if (!owner || owner > PA_MAX_OWNER)
+        return PM_FAIL(m, a, PA_E_INVAL);
+    err = pm_range_check(m, a, n, PM_BIT(PA_INUSE), PA_FREE, PM_UNRESERVE, owner);
+    if (err)
+        return err;
+    for (pfn_t f = a; f < a + n; f += 1ULL << m->order[pm_ix(m, f)])
+        pm_free_block(m, f);
+    return 0;
+}
+
+static inline unsigned pm_owner(const struct pm *m, pfn_t f)
+{
+    unsigned s = pm_bst(m, f);
+    return s == PA_INUSE ? m->owner[pm_ix(m, m->head[pm_ix(m, f)])] : 0;
 }
 
 /* The largest aligned all-free block in f's range holding f (f is FREE). */
@@ -264,31 +305,33 @@ static inline int pm_free(struct pm *m, pfn_t f, unsigned k)
     unsigned s;
 
     if (i < 0)
-        return PA_E_OUTSIDE;
+        return PM_FAIL(m, f, PA_E_OUTSIDE);
     if (k > PA_MAX_ORDER)
-        return PA_E_ORDER;
+        return PM_FAIL(m, f, PA_E_ORDER);
     if (f & ((1ULL << k) - 1))
-        return PA_E_MISALIGNED;
+        return PM_FAIL(m, f, PA_E_MISALIGNED);
     if (m->end[i] - f < (1ULL << k))
-        return PA_E_SPANS;
+        return PM_FAIL(m, m->end[i], PA_E_SPANS);
     s = pm_bst(m, f);
     switch (s) {
     case PA_UNINITIALISED:
-        return pm_range_op(m, f, 1ULL << k, PM_BIT(PA_UNINITIALISED), PA_FREE, true);
+        return pm_range_op(m, f, 1ULL << k, PM_BIT(PA_UNINITIALISED), PA_FREE, PM_MIXED, 0);
     case PA_FREE:
-        return pm_free_order(m, f) >= k ? PA_E_DOUBLE_FREE : PA_E_FREE_FRAME;
+        return PM_FAIL(m, f, pm_all(m, f, f + (1ULL << k), PA_FREE) ? PA_E_DOUBLE_FREE
+                                                                  : PA_E_FREE_FRAME);
     case PA_INUSE: {
         pfn_t h = m->head[pm_ix(m, f)];
+        if (m->owner[pm_ix(m, h)])
+            return PM_FAIL(m, f, PA_E_RESERVED);
         if (h != f)
-            return PA_E_INTERIOR;
+            return PM_FAIL(m, f, PA_E_INTERIOR);
         if (m->order[pm_ix(m, f)] != k)
-            return PA_E_WRONG_ORDER;
-        for (pfn_t q = f; q < f + (1ULL << k); q++)
-            pm_set(m, q, pm_st(m, q) == PA_OFFLINING ? PA_OFFLINED : PA_FREE);
+            return PM_FAIL(m, f, PA_E_WRONG_ORDER);
+        pm_free_block(m, f);
         return 0;
     }
     default:
-        return pm_state_err(s);
+        return PM_FAIL(m, f, pm_state_err(s));
     }
 }
 
@@ -297,13 +340,13 @@ static inline int pm_offline(struct pm *m, pfn_t f, unsigned *ns)
     unsigned s = pm_st(m, f);
 
     if (s == PA_OUTSIDE)
-        return PA_E_OUTSIDE;
+        return PM_FAIL(m, f, PA_E_OUTSIDE);
     if (s == PA_FREE)
         *ns = PA_OFFLINED;
     else if (s == PA_INUSE)
         *ns = PA_OFFLINING;
     else
-        return pm_state_err(s);
+        return PM_FAIL(m, f, pm_state_err(s));
     pm_set(m, f, *ns);
     return 0;
 }
@@ -313,100 +356,71 @@ static inline int pm_online(struct pm *m, pfn_t f, unsigned *ns)
     unsigned s = pm_st(m, f);
 
     if (s == PA_OUTSIDE)
-        return PA_E_OUTSIDE;
+        return PM_FAIL(m, f, PA_E_OUTSIDE);
     if (s == PA_OFFLINED)
         *ns = PA_FREE;
     else if (s == PA_OFFLINING)
         *ns = PA_INUSE;
     else
-        return pm_state_err(s);
+        return PM_FAIL(m, f, pm_state_err(s));
     pm_set(m, f, *ns);
     return 0;
 }
 
-static inline int pm_defer(struct pm *m, pfn_t a, uint64_t n)
-{
-    int i;
-    pfn_t b = a + n;
-    bool touching = false;
-
-    if (!n)
-        return PA_E_INVAL;
-    if ((i = pm_rng(m, a)) < 0)
-        return PA_E_OUTSIDE;
-    if (n > m->end[i] - a)
-        return PA_E_SPANS;
-    for (pfn_t f = a; f < b; f++)
-        if (pm_st(m, f) != PA_UNINITIALISED)
-            return pm_state_err(pm_bst(m, f));
-    if (a == 0 && ++a == b)
-        return 0;
-    for (pfn_t f = (a > m->start[i] ? a - 1 : a); f < b + 1 && f < m->end[i]; f++)
-        touching |= m->def[pm_ix(m, f)] != 0;
-    if (!touching && pm_runs(m) == PA_MAX_DEFER)
-        return PA_E_NOSPACE;
-    for (pfn_t f = a; f < b; f++)
-        m->def[pm_ix(m, f)] = 1;
-    return 0;
-}
-
-/* The heap ran short: init the lowest deferred run, up to its chunk's end. */
-static inline bool pm_grow(struct pm *m, bool low)
-{
-    pfn_t f = pm_low_def(m), e;
-    int i;
-
-    if (f == PA_NO_FRAME || (low && f >= PA_LOW_LIMIT))
-        return false;
-    i = pm_rng(m, f);
-    e = (f | (PA_CHUNK_FRAMES - 1)) + 1;
-    for (pfn_t q = f; q < e && q < m->end[i] && m->def[pm_ix(m, q)]; q++) {
-        m->def[pm_ix(m, q)] = 0;
-        pm_set(m, q, PA_FREE);
-    }
-    return true;
-}
-
-static inline uint64_t pm_init_all(struct pm *m)
-{
-    uint64_t n = 0;
-    for (unsigned j = 0; j < m->used; j++)
-        if (m->def[j]) {
-            m->def[j] = 0;
-            m->st[j] = PA_FREE;
-            n++;
-        }
-    return n;
-}
-
-/* Is there a suitable block: aligned, all FREE, inside one range, zone ok? */
-static inline bool pm_suitable(const struct pm *m, pfn_t h, unsigned k, bool low)
+/* A suitable block: aligned, inside one range, every frame FREE. */
+static inline bool pm_suitable(const struct pm *m, pfn_t h, unsigned k)
 {
     int i = pm_rng(m, h);
-    pfn_t e = h + (1ULL << k);
 
-    return i >= 0 && k <= PA_MAX_ORDER && !(h & ((1ULL << k) - 1)) && e <= m->end[i] &&
-           (!low || e <= PA_LOW_LIMIT) && pm_all(m, h, e, PA_FREE);
+    return i >= 0 && k <= PA_MAX_ORDER && !(h & ((1ULL << k) - 1)) &&
+           h + (1ULL << k) <= m->end[i] && pm_all(m, h, h + (1ULL << k), PA_FREE);
 }
 
-static inline bool pm_any_suitable(const struct pm *m, unsigned k, bool low)
+/* Is there a suitable block in zone z? */
+static inline bool pm_zone_has(const struct pm *m, unsigned k, unsigned z)
 {
     for (unsigned i = 0; i < m->nr; i++)
         for (pfn_t h = ALIGN_UP(m->start[i], 1ULL << k); h + (1ULL << k) <= m->end[i];
              h += 1ULL << k)
-            if (pm_suitable(m, h, k, low))
+            if (pa_zone_of(h) == z && pm_suitable(m, h, k))
                 return true;
     return false;
 }
 
-/* Record an allocation the real allocator made (after checking it). */
+/*
+ * The allocation policy as a predicate (docs/allocator.md, "Allocation
+ * policy"), stated over the whole heap before the call: may pa_alloc(k,
+ * flags) return f? Written without the allocators' zone logic: the zone
+ * to serve from is the highest one that can.
+ */
+static inline bool pm_policy_allows(const struct pm *m, unsigned k, unsigned flags, pfn_t f)
+{
+    bool high, low;
+
+    if (k > PA_MAX_ORDER)
+        return f == PA_NO_FRAME;
+    low = pm_zone_has(m, k, PA_ZONE_LOW);
+    high = !(flags & PA_ALLOC_LOW) && pm_zone_has(m, k, PA_ZONE_HIGH);
+    if (f == PA_NO_FRAME)
+        return !high && !low;
+    if (!pm_suitable(m, f, k))
+        return false;
+    return high ? f >= PA_LOW_LIMIT : f < PA_LOW_LIMIT;
+}
+
+/* Record an allocation (after checking it against the policy). */
 static inline void pm_alloc_at(struct pm *m, pfn_t h, unsigned k)
 {
-    for (pfn_t q = h; q < h + (1ULL << k); q++) {
-        pm_set(m, q, PA_INUSE);
-        m->head[pm_ix(m, q)] = h;
-    }
-    m->order[pm_ix(m, h)] = (uint8_t)k;
+    pm_blocks(m, h, h + (1ULL << k), 0);
+}
+
+/* Frames in state s. */
+static inline uint64_t pm_count(const struct pm *m, unsigned s)
+{
+    uint64_t n = 0;
+    for (unsigned j = 0; j < m->used; j++)
+        n += m->st[j] == s;
+    return n;
 }
 
 #endif

@@ -507,7 +507,7 @@ HOST_TEST(memblock_labels_at_the_edges)
     CHECK(strcmp(memblock_strerror(0), "ok") == 0);
     CHECK(strcmp(memblock_strerror(MEMBLOCK_EINVAL),
                  "range beyond the addressable limit") == 0);
-    CHECK(strcmp(memblock_strerror(-1), "unknown error") == 0);
+    CHECK(strcmp(memblock_strerror(-2), "unknown error") == 0);
     /* Alignment 1 is a page; any power of two is taken. */
     CHECK(memblock_alloc(&mb, 1, 1, MiB(1), "a1") == 0x9e000);
     CHECK(memblock_alloc(&mb, 1, 2, MiB(1), "a2") == 0x9d000);
@@ -541,4 +541,25 @@ HOST_TEST(memblock_full_tables_on_the_heap)
     CHECK(memblock_is_reserved(b, PFN_PHYS(2 * 127 + 1), PAGE_SIZE));
     free(m);
     free(b);
+}
+
+/* Once the heap took over, memblock refuses every new reservation and
+ * allocation, and keeps its records readable. */
+HOST_TEST(memblock_closed_refuses_everything)
+{
+    static struct memblock mb;
+    static struct e820_map map;
+    const struct memblock_region *r;
+
+    map.nr = 1;
+    map.entries[0] = (struct e820_entry){ 0, 16 << 20, E820_RAM };
+    REQUIRE(memblock_init(&mb, &map) == 0);
+    REQUIRE(memblock_reserve(&mb, 0x100000, 0x2000, "image") == 0);
+    memblock_close(&mb);
+    CHECK(memblock_reserve(&mb, 0x200000, 0x1000, "late") == MEMBLOCK_ECLOSED);
+    CHECK(memblock_alloc(&mb, 0x1000, 0x1000, MEMBLOCK_ALLOC_ANYWHERE, "late") == 0);
+    CHECK(memblock_is_free(&mb, 0x200000, 0x1000));
+    r = memblock_reserved_region(&mb, 1);
+    CHECK(r && r->base == 0x100000 && r->size == 0x2000);
+    CHECK(memblock_strerror(MEMBLOCK_ECLOSED)[0] == 'c');
 }

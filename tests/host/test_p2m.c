@@ -191,7 +191,7 @@ static void world_dom0(struct world *w, uint64_t nr, uint64_t extra,
     }
     p2m_init(&w->p, &w->ops, &w->fops, w->pa ? nr - 1 : nr);
     if (extra)
-        CHECK(p2m_adopt_unbacked(&w->p, nr, extra) == 0);
+        CHECK(w->fops.release(w->fops.ft, nr, extra) == 0);  /* never backed */
     CHECK(p2m_sync(&w->p, &r) == 0);
     CHECK(w->p.offset == 3);
 }
@@ -540,12 +540,6 @@ HOST_TEST(p2m_boot_trim_dom0_target)
     CHECK(w->p.backed == 0x5000 && w->p.offset == 2);
     CHECK(w->mft.st[0x4fff + 0x61] == M_RELEASED || w->mft.st[0x7fff] == M_RELEASED);
     CHECK(world_ok(w, "dom0 trim"));
-    /* Seed 001: the two hole frames are not needed; move them into RAM. */
-    const struct p2m_range hole[] = { { 0x9f, 2 } };
-    p2m_set_ranges(&w->p, ram, 2, NULL);
-    CHECK(p2m_boot_rebalance(&w->p, hole, 1, &r) == 0);
-    CHECK(w->p.offset == 0 && w->p.backed == 0x5002);
-    CHECK(world_ok(w, "rebalance"));
     world_free(w);
 }
 
@@ -953,11 +947,10 @@ HOST_TEST(p2m_ranges_past_2_64_refused)
     world_dom0(w, 4096, 0, 1 << 20, 1 << 20);
     CHECK(p2m_release(&w->p, top, 20, 0, &r) == -XEN_EINVAL);
     CHECK(r.hypercalls == 0 && r.done == 0 && w->p.st.scrubbed == 0);
-    CHECK(p2m_release_untracked(&w->p, top, 20, 0, &r) == -XEN_EINVAL);
     CHECK(p2m_populate(&w->p, top, 20, &r) == -XEN_EINVAL && r.hypercalls == 0);
-    CHECK(p2m_adopt_unbacked(&w->p, top, 20) == -XEN_EINVAL);
     /* Exactly to 2^64 still wraps (the end is not representable). */
-    CHECK(p2m_adopt_unbacked(&w->p, top, 10) == -XEN_EINVAL);
+    CHECK(p2m_release(&w->p, top, 10, 0, &r) == -XEN_EINVAL);
+    CHECK(p2m_populate(&w->p, top, 10, &r) == -XEN_EINVAL && r.hypercalls == 0);
     CHECK(w->sim.calls == 0 && w->sim.v_bad_gpfn == 0);
     CHECK(world_ok(w, "wrapping ranges"));
     world_free(w);

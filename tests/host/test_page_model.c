@@ -90,6 +90,24 @@ static bool rig_compare(struct rig *g, const char *op, uint64_t step, bool full)
             }
         }
     }
+    for (unsigned i = 0; i < g->m.nr && (step % 4 == 0 || full); i++)
+        for (pfn_t f = g->m.start[i]; f < g->m.end[i]; f++)
+            if (pa_owner(&g->pa, f) != pm_owner(&g->m, f)) {
+                CHECKF(false, "step %llu (%s): frame %#llx has owner %u, model says %u",
+                       (unsigned long long)step, op, (unsigned long long)f,
+                       pa_owner(&g->pa, f), pm_owner(&g->m, f));
+                g->failures++;
+                return false;
+            }
+    for (unsigned st = 0; st < PA_NR_STATES && (step % 4 == 0 || full); st++)
+        if (pa_nr_frames(&g->pa, st) != pm_count(&g->m, st)) {
+            CHECKF(false, "step %llu (%s): %llu frames %s, model says %llu",
+                   (unsigned long long)step, op,
+                   (unsigned long long)pa_nr_frames(&g->pa, st), pa_state_name(st),
+                   (unsigned long long)pm_count(&g->m, st));
+            g->failures++;
+            return false;
+        }
     /* The checker is O(frames) too; every few steps and at the end is enough. */
     if ((step % 4 == 0 || full) && pa_check(&g->pa, &v)) {
         CHECKF(false, "step %llu (%s): checker: %s at %#llx", (unsigned long long)step, op,
@@ -103,8 +121,16 @@ static bool rig_compare(struct rig *g, const char *op, uint64_t step, bool full)
 static bool rc_agree(struct rig *g, int real, int model, const char *op, pfn_t a,
                      uint64_t b, uint64_t step)
 {
-    if (real == model)
+    if (real == model && (!real || g->pa.err_frame == g->m.err))
         return true;
+    if (real == model) {
+        CHECKF(false, "step %llu: %s(%#llx, %#llx): '%s' names frame %#llx, model %#llx",
+               (unsigned long long)step, op, (unsigned long long)a, (unsigned long long)b,
+               pa_strerror(real), (unsigned long long)g->pa.err_frame,
+               (unsigned long long)g->m.err);
+        g->failures++;
+        return false;
+    }
     CHECKF(false, "step %llu: %s(%#llx, %#llx): allocator says '%s', model '%s'",
            (unsigned long long)step, op, (unsigned long long)a, (unsigned long long)b,
            pa_strerror(real), pa_strerror(model));
@@ -113,46 +139,23 @@ static bool rc_agree(struct rig *g, int real, int model, const char *op, pfn_t a
 }
 
 /*
- * Allocation: the real result must be a suitable block of the model, and
- * the allocator may initialise deferred memory only while the model has no
- * suitable block. Failure is allowed only when the model, with every usable
- * deferred frame initialised, has no suitable block.
+ * Allocation: the result must be one the policy allows (page_model.h's
+ * predicate over the whole heap before the call), then the model records it.
  */
 static bool do_alloc(struct rig *g, unsigned k, unsigned flags, uint64_t step, pfn_t *got)
 {
-    bool low = flags & PA_ALLOC_LOW;
     pfn_t f = pa_alloc(&g->pa, k, flags);
 
     *got = f;
-    if (k > PA_MAX_ORDER) {
-        /* No block is that large: refused at once, nothing initialised. */
-        if (f == PA_NO_FRAME)
-            return true;
-        CHECKF(false, "step %llu: alloc(%u, %#x) gave %#llx above the largest order",
+    if (!pm_policy_allows(&g->m, k, flags, f)) {
+        CHECKF(false, "step %llu: alloc(%u, %#x) gave %#llx, which the policy does not allow",
                (unsigned long long)step, k, flags, (unsigned long long)f);
         g->failures++;
         return false;
     }
-    for (;;) {
-        if (f != PA_NO_FRAME && pm_suitable(&g->m, f, k, low)) {
-            pm_alloc_at(&g->m, f, k);
-            return true;
-        }
-        if (pm_any_suitable(&g->m, k, low)) {
-            CHECKF(false, "step %llu: alloc(%u, %#x) gave %#llx but a suitable block exists",
-                   (unsigned long long)step, k, flags, (unsigned long long)f);
-            g->failures++;
-            return false;
-        }
-        if (!pm_grow(&g->m, low)) {
-            if (f == PA_NO_FRAME)
-                return true;
-            CHECKF(false, "step %llu: alloc(%u, %#x) gave %#llx, not a free suitable block",
-                   (unsigned long long)step, k, flags, (unsigned long long)f);
-            g->failures++;
-            return false;
-        }
-    }
+    if (f != PA_NO_FRAME)
+        pm_alloc_at(&g->m, f, k);
+    return true;
 }
 
 /* A random frame: mostly inside the ranges, sometimes in a gap or beyond. */
@@ -183,7 +186,8 @@ static const pfn_t diff_ranges[][2] = {
 
 static const char *const opname[] = {
     "alloc", "free", "badfree", "init", "defer", "offline", "online", "take",
-    "release", "populate", "scratch", "unscratch", "mark_inuse", "init_all",
+    "release", "populate", "scratch", "unscratch", "mark_inuse", "init_all", "reserve",
+    "unreserve",
 };
 
 /* Sets of diff_ranges registered unbacked (extra memory), one per run in turn. */
@@ -221,8 +225,10 @@ static void diff_run(uint64_t seed, uint64_t steps, bool garbage, unsigned unbac
         else if (op < 88) op = 8;
         else if (op < 91) op = 9;
         else if (op < 94) op = 10;
-        else if (op < 97) op = 11;
-        else if (op < 99) op = 12;
+        else if (op < 96) op = 11;
+        else if (op < 97) op = 12;
+        else if (op < 98) op = 14;
+        else if (op < 99) op = 15;
         else op = rn(20) ? 3 : 13;
         name = opname[op];
 
@@ -303,8 +309,17 @@ static void diff_run(uint64_t seed, uint64_t steps, bool garbage, unsigned unbac
                 live[nlive++] = (struct live){ f, k };
             break;
         case 13:
-            rc = (int)pa_init_all(&g.pa);
-            mrc = (int)pm_init_all(&g.m);
+            pa_init_all(&g.pa);     /* a cost, not a state: nothing to compare */
+            break;
+        case 14:
+            k = rn(8) ? 1 + rn(3) : (rn(2) ? 0 : PA_MAX_OWNER + 1);
+            rc = pa_reserve(&g.pa, f, n, k);
+            mrc = pm_reserve(&g.m, f, n, k);
+            break;
+        case 15:
+            k = rn(8) ? 1 + rn(3) : 0;
+            rc = pa_unreserve(&g.pa, f, n, k);
+            mrc = pm_unreserve(&g.m, f, n, k);
             break;
         }
         if (!rc_agree(&g, rc, mrc, name, f, n, step))
@@ -340,7 +355,7 @@ HOST_TEST(page_model_differential)
 static const pfn_t tiny_ranges[][2] = { { 0, 7 }, { 8, 9 } };   /* 16 frames, gap at 7 */
 
 enum { X_ALLOC, X_FREE, X_INIT, X_OFFLINE, X_ONLINE, X_MARK, X_RELEASE, X_POPULATE,
-       X_SCRATCH, X_UNSCRATCH, X_TAKE, X_DEFER };
+       X_SCRATCH, X_UNSCRATCH, X_TAKE, X_DEFER, X_RESERVE, X_UNRESERVE };
 
 struct xop {
     uint8_t kind, order;
@@ -373,12 +388,16 @@ static void xops_build(void)
     xops[nxops++] = (struct xop){ X_UNSCRATCH, 0, 12, 4 };
     xops[nxops++] = (struct xop){ X_TAKE, 0, 4, 3 };
     xops[nxops++] = (struct xop){ X_DEFER, 0, 8, 9 };
+    xops[nxops++] = (struct xop){ X_RESERVE, 1, 9, 3 };       /* order: the owner */
+    xops[nxops++] = (struct xop){ X_UNRESERVE, 1, 8, 4 };
+    xops[nxops++] = (struct xop){ X_UNRESERVE, 2, 8, 4 };
 }
 
 struct xsnap {
     struct page_alloc pa;
     struct pa_frame table[16];
-    uint8_t st[16], def[16], order[16];
+    uint8_t st[16], order[16];
+    uint16_t owner[16];
     pfn_t head[16];
 };
 
@@ -387,7 +406,7 @@ static void snap(struct rig *g, struct xsnap *s)
     s->pa = g->pa;
     memcpy(s->table, g->table, sizeof(s->table));
     memcpy(s->st, g->m.st, 16);
-    memcpy(s->def, g->m.def, 16);
+    memcpy(s->owner, g->m.owner, sizeof(s->owner));
     memcpy(s->order, g->m.order, 16);
     memcpy(s->head, g->m.head, sizeof(s->head));
 }
@@ -398,7 +417,7 @@ static void unsnap(struct rig *g, const struct xsnap *s)
     g->pa.table = g->table;
     memcpy(g->table, s->table, sizeof(s->table));
     memcpy(g->m.st, s->st, 16);
-    memcpy(g->m.def, s->def, 16);
+    memcpy(g->m.owner, s->owner, sizeof(s->owner));
     memcpy(g->m.order, s->order, 16);
     memcpy(g->m.head, s->head, sizeof(s->head));
 }
@@ -459,6 +478,14 @@ static void x_apply(struct rig *g, const struct xop *o, uint64_t id)
         rc = pa_defer(&g->pa, o->f, o->n);
         mrc = pm_defer(&g->m, o->f, o->n);
         break;
+    case X_RESERVE:
+        rc = pa_reserve(&g->pa, o->f, o->n, o->order);
+        mrc = pm_reserve(&g->m, o->f, o->n, o->order);
+        break;
+    case X_UNRESERVE:
+        rc = pa_unreserve(&g->pa, o->f, o->n, o->order);
+        mrc = pm_unreserve(&g->m, o->f, o->n, o->order);
+        break;
     }
     if (!rc && ns != ms)
         rc = -1;
@@ -487,7 +514,7 @@ HOST_TEST(page_model_exhaustive)
     unsigned depth = host_soak ? 4 : 3;
 
     xops_build();
-    for (unsigned start = 0; start < 5; start++) {
+    for (unsigned start = 0; start < 6; start++) {
         rig_setup(&g, tiny_ranges, ARRAY_SIZE(tiny_ranges), start & 1, start == 4 ? 2 : 0);
         switch (start) {
         case 1:                 /* all initialised */
@@ -510,6 +537,12 @@ HOST_TEST(page_model_exhaustive)
             break;
         case 4:                 /* [8, 17) registered unbacked: all RELEASED */
             CHECK(pa_init_range(&g.pa, 0, 7) == 0 && pm_init(&g.m, 0, 7) == 0);
+            break;
+        case 5:                 /* boot hand-over: reserved blocks among deferred memory */
+            CHECK(pa_reserve(&g.pa, 1, 3, 1) == 0 && pm_reserve(&g.m, 1, 3, 1) == 0);
+            CHECK(pa_defer(&g.pa, 4, 3) == 0 && pm_defer(&g.m, 4, 3) == 0);
+            CHECK(pa_reserve(&g.pa, 8, 2, 2) == 0 && pm_reserve(&g.m, 8, 2, 2) == 0);
+            CHECK(pa_defer(&g.pa, 10, 7) == 0 && pm_defer(&g.m, 10, 7) == 0);
             break;
         }
         xnodes = 0;

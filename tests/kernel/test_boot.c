@@ -9,6 +9,15 @@
 #include <pvhk/string.h>
 #include <xen/version.h>
 
+/* The first occurrence of the n bytes w in s, or NULL. */
+static const char *strstr_n(const char *s, const char *w, size_t n)
+{
+    for (; *s; s++)
+        if (!strncmp(s, w, n))
+            return s;
+    return NULL;
+}
+
 /* The harness passes expect.platform=bare|dom0|domU so detection is checked
  * against the truth rather than against itself. */
 KTEST(boot, platform_detected)
@@ -38,11 +47,64 @@ KTEST(boot, start_info_parsed)
         KT_EXPECT(t, bi->memmap_entries_given > 0);
         KT_EXPECT(t, !(bi->flags & SIF_INITDOMAIN));
     }
-    /* The command line, if any, was copied whole. */
-    KT_EXPECT(t, !bi->cmdline_truncated);
-    KT_EXPECT(t, strlen(boot_cmdline) == bi->cmdline_len);
+    /*
+     * The command line: copied whole if it fits, else cut by the rule of
+     * cmdline_keep() (a long command line is the user's right: it is
+     * warned about in the boot log, never failed).
+     */
+    const struct cmdline_keep_report *r = &bi->cmdline_rep;
+    KT_EXPECT(t, r->given == bi->cmdline_len);
+    KT_EXPECT(t, strlen(boot_cmdline) == r->kept);
+    KT_EXPECT(t, r->kept <= BOOT_CMDLINE_MAX - 1);
+    KT_EXPECT(t, r->truncated == (r->given > BOOT_CMDLINE_MAX - 1));
+    if (!r->truncated)
+        KT_EXPECT(t, r->kept == r->given);
+    else
+        ktest_note(t, "command line truncated: %zu bytes given, %zu kept", r->given, r->kept);
     if (!bi->cmdline_paddr)
-        KT_EXPECT(t, boot_cmdline[0] == '\0');
+        KT_EXPECT(t, boot_cmdline[0] == '\0' && r->given == 0);
+}
+
+/*
+ * The original command line stays reserved (mm/heap.c), so it can be read
+ * again now, after the heap and every self-test before this one ran: it is
+ * still the same, and boot_cmdline is exactly what cmdline_keep() makes of
+ * it (in particular, every selftest/expect word of it is in boot_cmdline).
+ */
+KTEST(boot, cmdline_copy_matches_original)
+{
+    static char again[BOOT_CMDLINE_MAX];
+    const struct boot_info *bi = &boot_info;
+    struct cmdline_keep_report rep;
+
+    if (!bi->cmdline_paddr)
+        KT_SKIP(t, "no command line");
+    if (bi->cmdline_paddr < PAGE_SIZE)
+        KT_SKIP(t, "the original is in page 0, which paging unmaps");
+    const char *orig = (const char *)(uintptr_t)bi->cmdline_paddr;
+    KT_EXPECT(t, strnlen(orig, BOOT_CMDLINE_SCAN_MAX) == bi->cmdline_len);
+    cmdline_keep(again, sizeof(again), orig, bi->cmdline_len, &rep);
+    KT_EXPECT(t, !strcmp(again, boot_cmdline));
+    KT_EXPECT(t, rep.kept == bi->cmdline_rep.kept && rep.cut_at == bi->cmdline_rep.cut_at);
+    unsigned harness = 0, found = 0;
+    for (const char *p = orig; *p;) {
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+            p++;
+        const char *w = p;
+        while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+            p++;
+        if (p == w || !cmdline_is_harness_word(w, p - w))
+            continue;
+        harness++;
+        /* Look for the same word, whole, in the copy. */
+        for (const char *c = boot_cmdline; (c = strstr_n(c, w, p - w)); c++)
+            if ((c == boot_cmdline || c[-1] == ' ') && (c[p - w] == ' ' || !c[p - w])) {
+                found++;
+                break;
+            }
+    }
+    if (!rep.harness_dropped)
+        KT_EXPECT(t, found == harness);
 }
 
 KTEST(boot, memory_map_source)
