@@ -139,8 +139,12 @@ static int range_check(struct page_alloc *pa, pfn_t start, uint64_t count, unsig
         return fail(pa, 0, PA_E_FRAME0);
     for (p = start; p < end; p = s.end) {
         seg_at(pa, r, p, &s);
-        if (!(allowed & BIT(s.state)))
-            return fail(pa, p, (opflags & OP_MIXED) ? PA_E_MIXED : state_err(s.state));
+        if (!(allowed & BIT(s.state))) {
+            /* The error names the state of frame p itself. */
+            unsigned st = s.offl && frame_offlining(pa, r, &s, p) ? PA_OFFLINING : s.state;
+
+            return fail(pa, p, (opflags & OP_MIXED) ? PA_E_MIXED : state_err(st));
+        }
         if (s.state != PA_INUSE)
             continue;
         if (opflags & OP_UNRESERVE) {

@@ -323,15 +323,18 @@ void pa_move_table(struct page_alloc *pa, struct pa_frame *table, uint64_t capac
 
 int pa_add_range(struct page_alloc *pa, pfn_t start, uint64_t count)
 {
-    pfn_t end = start + count;
+    pfn_t end = start + count, shared = PA_NO_FRAME;
     struct pa_range *r;
     uint32_t nch;
 
     if (!count || end < start)
         return fail(pa, start, PA_E_INVAL);
+    /* err_frame: the lowest frame shared with any registered range. */
     for (unsigned i = 0; i < pa->nr_ranges; i++)
         if (start < pa->range[i].end && pa->range[i].start < end)
-            return fail(pa, MAX(start, pa->range[i].start), PA_E_OVERLAP);
+            shared = MIN(shared, MAX(start, pa->range[i].start));
+    if (shared != PA_NO_FRAME)
+        return fail(pa, shared, PA_E_OVERLAP);
     nch = (uint32_t)(((end - 1) >> PA_MAX_ORDER) - (start >> PA_MAX_ORDER) + 1);
     if (pa->nr_ranges == PA_MAX_RANGES || count > pa->capacity - pa->used ||
         nch > PA_MAX_CHUNKS - pa->nr_chunks)

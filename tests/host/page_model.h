@@ -140,7 +140,7 @@ static inline int pm_range_check(struct pm *m, pfn_t a, uint64_t n, unsigned all
     for (pfn_t f = a; f < b; f++) {
         unsigned s = pm_bst(m, f);
         if (!(allowed & (1U << s)))
-            return PM_FAIL(m, f, (flags & PM_MIXED) ? PA_E_MIXED : pm_state_err(s));
+            return PM_FAIL(m, f, (flags & PM_MIXED) ? PA_E_MIXED : pm_state_err(pm_st(m, f)));
         if (s == PA_INUSE) {
             pfn_t h = m->head[pm_ix(m, f)];
             pfn_t e = h + (1ULL << m->order[pm_ix(m, h)]);

@@ -51,7 +51,17 @@ static const pfn_t two[][2] = { { 0, 0x40 }, { 0x100, 0x80 } };
 HOST_TEST(page_alloc_ranges)
 {
     fresh(two, 2);
-    CHECK(pa_add_range(&A, 0x120, 4) == PA_E_OVERLAP);
+    CHECK(pa_add_range(&A, 0x120, 4) == PA_E_OVERLAP && A.err_frame == 0x120);
+    /* err_frame is the lowest shared frame, whichever range was registered first. */
+    CHECK(pa_add_range(&A, 0x20, 0x100) == PA_E_OVERLAP && A.err_frame == 0x20);
+    CHECK(pa_add_range(&A, 0x40, 0x1000) == PA_E_OVERLAP && A.err_frame == 0x100);
+    {
+        static const pfn_t rev[][2] = { { 0x100, 0x80 }, { 0x10, 0x40 } };
+
+        fresh(rev, 2);      /* registered above first */
+        CHECK(pa_add_range(&A, 0x20, 0x100) == PA_E_OVERLAP && A.err_frame == 0x20);
+        fresh(two, 2);
+    }
     CHECK(pa_add_range(&A, 0x500, 0) == PA_E_INVAL);
     CHECK(pa_add_range(&A, 0x500, 1) == PA_E_NOSPACE);     /* capacity */
     CHECK(pa_state(&A, 0x40) == PA_OUTSIDE);
@@ -191,7 +201,10 @@ HOST_TEST(page_alloc_offline_online)
     CHECK(pa_offline(&A, b, &ns) == PA_OK && ns == PA_OFFLINING);      /* the head too */
     CHECK(pa_offline(&A, b + 3, &ns) == PA_E_OFFLINING);
     CHECK(pa_state(&A, b + 3) == PA_OFFLINING && pa_state(&A, b + 2) == PA_INUSE);
-    CHECK(pa_take(&A, b, 8) == PA_E_INUSE);
+    /* A refused range op names the state of the frame it stopped at. */
+    CHECK(pa_take(&A, b, 8) == PA_E_OFFLINING && A.err_frame == b);
+    CHECK(pa_take(&A, b + 2, 1) == PA_E_INUSE && A.err_frame == b + 2);
+    CHECK(pa_take(&A, b + 3, 1) == PA_E_OFFLINING && A.err_frame == b + 3);
     CHECK(pa_release(&A, b, 8) == PA_E_OFFLINING);
     CHECK(ok_check());
     CHECK(pa_online(&A, b, &ns) == PA_OK && ns == PA_INUSE);           /* OFFLINING -> INUSE */
