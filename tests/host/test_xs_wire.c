@@ -395,6 +395,8 @@ static void sim_event(struct sim *s, const char *path, const char *token)
     char b[512];
     int n = snprintf(b, sizeof(b), "%s%c%s", path, 0, token);
 
+    if (n < 0 || (size_t)n >= sizeof(b))
+        abort();                        /* the test's event does not fit b */
     sim_msg(s, XS_WATCH_EVENT, 0, 0, b, (uint32_t)n + 1);
 }
 
