@@ -1,0 +1,386 @@
+/*
+ * Edges of the fast page allocator that the transition tests
+ * (test_page_alloc.c) and the model comparisons (test_page_model.c) do not
+ * pin down: every invariant pa_check() states, each broken on its own in an
+ * otherwise valid allocator that holds every state, must be reported with
+ * its own message; the same allocator, unbroken, passes.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "harness.h"
+#include <pvhk/page_alloc.h>
+
+static struct page_alloc A, A0;
+static struct pa_frame *T, *T0;
+static uint64_t cap;
+
+/* Ranges: frame 0's, a backed one, one with deferred extents, an unbacked
+ * one, an unbacked one never touched, one above 4 GiB (the high zone). */
+static const pfn_t rng[][2] = {
+    { 0, 0x400 }, { 0x1000, 0x300 }, { 0x2000, 0x100 }, { 0x3000, 0x40 },
+    { 0x4000, 0x10 }, { 0x100000, 0x100 },
+};
+
+static struct pa_frame *E(pfn_t f)
+{
+    for (unsigned i = 0; i < A.nr_ranges; i++)
+        if (f >= A.range[i].start && f < A.range[i].end)
+            return &T[A.range[i].base + (f - A.range[i].start)];
+    abort();
+}
+
+static pfn_t inuse_block;       /* order 3, holding an offlining frame */
+
+/* Build the state once, keep a copy; restore() brings it back. */
+static void build(void)
+{
+    enum pa_state ns;
+    struct pa_violation v;
+
+    cap = 0;
+    for (unsigned i = 0; i < ARRAY_SIZE(rng); i++)
+        cap += rng[i][1];
+    free(T);
+    free(T0);
+    T = malloc(pa_table_bytes(cap));
+    T0 = malloc(pa_table_bytes(cap));
+    memset(T, 0x5a, pa_table_bytes(cap));
+    pa_setup(&A, T, cap, 0);
+    for (unsigned i = 0; i < ARRAY_SIZE(rng); i++)
+        if (i == 3 || i == 4)
+            REQUIRE(pa_add_range_unbacked(&A, rng[i][0], rng[i][1]) == PA_OK);
+        else
+            REQUIRE(pa_add_range(&A, rng[i][0], rng[i][1]) == PA_OK);
+    REQUIRE(pa_init_range(&A, 0, 0x400) == PA_OK);
+    REQUIRE(pa_init_range(&A, 0x1000, 0x300) == PA_OK);
+    REQUIRE(pa_init_range(&A, 0x100000, 0x100) == PA_OK);
+    REQUIRE(pa_reserve(&A, 0x2080, 0x40, 7) == PA_OK);
+    REQUIRE(pa_defer(&A, 0x2000, 0x10) == PA_OK);
+    REQUIRE(pa_defer(&A, 0x2020, 0x20) == PA_OK);
+    REQUIRE(pa_defer(&A, 0x20c0, 0x40) == PA_OK);   /* to the range's end */
+    REQUIRE(pa_populate(&A, 0x3000, 0x10) == PA_OK);
+    REQUIRE(pa_scratch(&A, 0x3020, 0x10) == PA_OK);
+    inuse_block = pa_alloc(&A, 3, PA_ALLOC_LOW);
+    REQUIRE(inuse_block != PA_NO_FRAME && inuse_block < 0x1300);
+    REQUIRE(pa_alloc(&A, 0, 0) >= 0x100000);
+    REQUIRE(pa_offline(&A, inuse_block + 2, &ns) == PA_OK && ns == PA_OFFLINING);
+    REQUIRE(pa_release(&A, 0x1200, 0x40) == PA_OK);
+    REQUIRE(pa_state(&A, 0x12ff) == PA_FREE);
+    REQUIRE(pa_offline(&A, 0x12ff, &ns) == PA_OK && ns == PA_OFFLINED);
+    REQUIRE(pa_check(&A, &v) == 0);
+    REQUIRE(A.nr_defer == 3 && A.cur.len);
+    A0 = A;
+    memcpy(T0, T, pa_table_bytes(cap));
+}
+
+static void restore(void)
+{
+    A = A0;
+    A.table = T;
+    memcpy(T, T0, pa_table_bytes(cap));
+}
+
+/* The first FREE head of exactly `order` in [a, b), or PA_NO_FRAME. */
+static pfn_t free_head(pfn_t a, pfn_t b, unsigned order)
+{
+    for (pfn_t f = a; f < b; f++)
+        if (E(f)->info == PA_INFO(PA_FREE, order))
+            return f;
+    return PA_NO_FRAME;
+}
+
+/* pa_check() reports `what` (a substring) at `frame` (PA_NO_FRAME: any). */
+static bool corrupt(const char *what, pfn_t frame)
+{
+    struct pa_violation v;
+    int rc = pa_check(&A, &v);
+
+    if (rc != PA_E_CORRUPT || v.err != PA_E_CORRUPT || !v.what || !strstr(v.what, what) ||
+        (frame != PA_NO_FRAME && v.frame != frame)) {
+        fprintf(stderr, "    want \"%s\" at %#llx, got %d \"%s\" at %#llx\n", what,
+                (unsigned long long)frame, rc, v.what ? v.what : "(none)",
+                (unsigned long long)v.frame);
+        return false;
+    }
+    return true;
+}
+
+static bool clean(void)
+{
+    struct pa_violation v;
+    int rc = pa_check(&A, &v);
+
+    if (rc)
+        fprintf(stderr, "    checker: %s at %#llx\n", v.what, (unsigned long long)v.frame);
+    return rc == 0 && v.err == 0 && v.what == NULL && v.frame == PA_NO_FRAME;
+}
+
+HOST_TEST(page_edges_check_blocks)
+{
+    pfn_t h, h9;
+    struct pa_frame *e;
+
+    build();
+    CHECK(clean());
+    h = free_head(0, 0x400, 4);
+    h9 = free_head(0, 0x400, 9);
+    REQUIRE(h != PA_NO_FRAME && h9 == 0x200);
+
+    restore(); E(h)->info = PA_HEAD;                        /* state UNINITIALISED */
+    CHECK(corrupt("invalid state", h));
+    restore(); E(h)->info = PA_HEAD | 7;                    /* state 7 */
+    CHECK(corrupt("invalid state", h));
+    restore(); E(h)->info = PA_INFO(PA_SCRATCH, 4);         /* a valid head, miscounted */
+    CHECK(corrupt("free list longer than its free blocks", PA_NO_FRAME));
+    restore(); E(h)->info = PA_INFO(PA_FREE, PA_MAX_ORDER + 1);
+    CHECK(corrupt("order above the maximum", h));
+    restore(); E(0x2011)->info = PA_INFO(PA_SCRATCH, 1);
+    CHECK(corrupt("not aligned", 0x2011));
+    restore(); E(0x1200)->info = PA_INFO(PA_FREE, 9);
+    CHECK(corrupt("runs past the end", 0x1200));
+    restore(); E(0)->info = PA_INFO(PA_FREE, 0);
+    CHECK(corrupt("frame 0", 0));
+    restore(); E(h)->rid = 3;
+    CHECK(corrupt("wrong range index", h));
+    restore(); E(h)->info |= PA_F_OFFL;
+    CHECK(corrupt("offlining flag on a block that is not in use", h));
+    restore(); E(inuse_block)->info = PA_INFO(PA_OFFLINING, 3);
+    CHECK(corrupt("offlining head without the block flag", inuse_block));
+    restore(); E(h)->info |= 5U << PA_OWNER_SHIFT;
+    CHECK(corrupt("owner on a block that is not in use", h));
+    restore(); E(h)->info |= 0x20;
+    CHECK(corrupt("unknown bits", h));
+    restore(); E(h)->info |= 0x80;
+    CHECK(corrupt("unknown bits", h));
+    restore(); E(h)->info |= 1U << (PA_ORDER_SHIFT + 5);   /* above the order field */
+    CHECK(corrupt("unknown bits", h));
+    restore(); E(0x12fe)->info = PA_INFO(PA_OFFLINED, 1);
+    CHECK(corrupt("offlined block larger than one frame", 0x12fe));
+    restore(); E(h + 3)->info = PA_OFFLINING;
+    CHECK(corrupt("non-zero entry inside a block", h + 3));
+    /* An in-use block with the flag: its marks are allowed, nothing else. */
+    restore(); E(inuse_block + 5)->info = PA_OFFLINING;
+    CHECK(corrupt("state counter differs", PA_NO_FRAME));
+    restore(); E(inuse_block + 5)->info = PA_FREE;
+    CHECK(corrupt("non-zero entry inside a block", inuse_block + 5));
+    restore(); E(inuse_block + 2)->info = 0;
+    CHECK(corrupt("offlining flag but no offlining frame", inuse_block));
+    /* A mark inside an in-use block without the flag. */
+    restore(); e = E(inuse_block); e->info &= ~PA_F_OFFL;
+    CHECK(corrupt("non-zero entry inside a block", inuse_block + 2));
+    /* A mark where no block is: frame 0, an uninitialised frame. */
+    restore(); E(0)->info = PA_OFFLINING;
+    CHECK(corrupt("offlining mark outside an in-use block", 0));
+    restore(); E(0x2050)->info = PA_OFFLINING;
+    CHECK(corrupt("offlining mark outside an in-use block", 0x2050));
+}
+
+static uint32_t ix(pfn_t f)
+{
+    return (uint32_t)(E(f) - T);
+}
+
+HOST_TEST(page_edges_check_lists)
+{
+    struct pa_zone *lo = &A.zone[PA_ZONE_LOW], *hi = &A.zone[PA_ZONE_HIGH];
+    uint32_t first, second;
+
+    build();
+    first = lo->head[9];
+    second = T[first].next;
+    REQUIRE(first != PA_NIL && second != PA_NIL && T[second].next == PA_NIL);
+    REQUIRE(lo->head[10] == PA_NIL && hi->head[7] == ix(0x100080) && lo->head[7] == ix(0x80));
+
+    restore(); lo->avail |= 1U << 10;                      /* an empty list marked */
+    CHECK(corrupt("avail bitmap disagrees", PA_NO_FRAME));
+    restore(); lo->avail &= ~(1U << 9);                    /* a full list unmarked */
+    CHECK(corrupt("avail bitmap disagrees", PA_NO_FRAME));
+    restore(); hi->avail |= 1U << 10;
+    CHECK(corrupt("avail bitmap disagrees", PA_NO_FRAME));
+    /* An index one past the table's use; a cycle. */
+    restore(); lo->head[10] = (uint32_t)A.used; lo->avail |= 1U << 10;
+    CHECK(corrupt("stray entry or cycle", PA_NO_FRAME));
+    restore(); T[second].next = first;
+    CHECK(corrupt("stray entry or cycle", PA_NO_FRAME));
+    /* The list's first block swapped for an in-use one. */
+    restore(); lo->head[9] = ix(8); T[second].prev = ix(8);
+    CHECK(corrupt("holds a non-free block", PA_NO_FRAME));
+    /* Entries of an untouched chunk are never walked: a free-looking entry
+     * there with a range index past the last range, then one naming a
+     * range that does not hold it (above it, below it). */
+    restore(); E(0x4000)->info = PA_INFO(PA_FREE, 9); E(0x4000)->rid = A.nr_ranges;
+    E(0x4000)->next = second; E(0x4000)->prev = PA_NIL;
+    lo->head[9] = ix(0x4000); T[second].prev = ix(0x4000);
+    CHECK(corrupt("holds a non-free block", PA_NO_FRAME));
+    E(0x4000)->rid = 0;
+    CHECK(corrupt("outside its range", PA_NO_FRAME));
+    E(0x4000)->rid = 5;
+    CHECK(corrupt("outside its range", PA_NO_FRAME));
+    /* A low block on the high list and the other way round. */
+    restore(); lo->head[7] = ix(0x100080); hi->head[7] = ix(0x80);
+    CHECK(corrupt("wrong zone's list", 0x80));
+    /* Back links: the second's, the head's. */
+    restore(); T[second].prev = PA_NIL;
+    CHECK(corrupt("back link broken", A.range[T[second].rid].start + second -
+                  A.range[T[second].rid].base));
+    restore(); T[first].prev = second;
+    CHECK(corrupt("back link broken", PA_NO_FRAME));
+    restore(); T[first].next = PA_NIL;
+    CHECK(corrupt("free block missing from its free list", PA_NO_FRAME));
+    /* Counters, every one. */
+    for (unsigned z = 0; z < PA_NR_ZONES; z++) {
+        restore(); A.zone[z].nr_free++;
+        CHECK(corrupt("free-frame counter differs", PA_NO_FRAME));
+    }
+    for (unsigned st = PA_INUSE; st < PA_NR_STATES; st++) {
+        restore(); A.count[st]++;
+        CHECK(corrupt("state counter differs", PA_NO_FRAME));
+    }
+    restore();
+    CHECK(clean());
+}
+
+HOST_TEST(page_edges_check_deferred)
+{
+    build();
+    restore(); A.defer[0].end = A.defer[0].start;
+    CHECK(corrupt("malformed deferred extent", 0x2000));
+    restore(); A.defer[0].rid = A.nr_ranges;
+    CHECK(corrupt("malformed deferred extent", 0x2000));
+    restore(); A.defer[0].start = 0x1fff;
+    CHECK(corrupt("outside its range", 0x1fff));
+    restore(); A.defer[2].end = 0x2101;
+    CHECK(corrupt("outside its range", 0x20c0));
+    restore(); A.defer[0] = (struct pa_defer){ 0, 0x10, 0 };
+    CHECK(corrupt("holds frame 0", 0));
+    restore(); A.defer[0].end = 0x2021;
+    CHECK(corrupt("unsorted or overlapping", 0x2020));
+    restore(); A.defer[0].end = 0x2020;                    /* adjacent, same range */
+    CHECK(corrupt("not joined", 0x2020));
+    /* A valid scratch block inside an extent, counted: still not deferrable. */
+    restore(); E(0x2004)->info = PA_INFO(PA_SCRATCH, 2); E(0x2004)->rid = 2;
+    A.count[PA_SCRATCH] += 4;
+    CHECK(corrupt("deferred frame is initialised", 0x2004));
+    restore(); A.defer[0] = (struct pa_defer){ 0x4000, 0x4010, 4 };
+    CHECK(corrupt("deferred frame is released", 0x4000));
+    restore(); A.nr_deferred++;
+    CHECK(corrupt("deferred-frame counter differs", PA_NO_FRAME));
+    restore(); A.nr_deferred--;
+    CHECK(corrupt("deferred-frame counter differs", PA_NO_FRAME));
+}
+
+HOST_TEST(page_edges_check_ranges)
+{
+    build();
+    restore(); A.range[1].base++;
+    CHECK(corrupt("index not contiguous", 0x1000));
+    restore(); A.range[1].len++;
+    CHECK(corrupt("length or index offset", 0x1000));
+    restore(); A.range[1].delta++;
+    CHECK(corrupt("length or index offset", 0x1000));
+    restore(); A.range[3].unbacked = 2;
+    CHECK(corrupt("unbacked flag invalid", 0x3000));
+    restore(); A.range[0].unbacked = 1;
+    CHECK(corrupt("unbacked flag invalid", 0));
+    restore(); A.range[1].int_start++;
+    CHECK(corrupt("whole-chunk span", 0x1000));
+    restore(); A.range[0].all_touched = 0;
+    CHECK(corrupt("untouched-chunk count", 0));
+    restore(); A.range[4].untouched = 0;
+    CHECK(corrupt("untouched-chunk count", 0x4000));
+    restore(); A.used++;
+    CHECK(corrupt("table use differs", PA_NO_FRAME));
+    restore(); A.delta[5]--;
+    CHECK(corrupt("copy of a range delta", 0x100000));
+    /* pa_free()'s cached range: every field it trusts. */
+#define CUR(stmt) do { restore(); stmt; \
+        CHECK(corrupt("cached range differs", PA_NO_FRAME)); } while (0)
+    CUR(A.cur.start++);
+    CUR(A.cur.end++);
+    CUR(A.cur.len++);
+    CUR(A.cur.delta++);
+    CUR(A.cur.base++);
+    CUR(A.cur.chunk_adj++);
+    CUR(A.cur.all_touched ^= 1);
+    CUR(A.cur.unbacked ^= 1);
+    CUR(A.cur.int_start++);
+    CUR(A.cur.int_len++);
+    /* A last range one past the table, even where that slot matches. */
+    CUR((A.last_range = A.nr_ranges, A.range[A.nr_ranges] = A.cur));
+#undef CUR
+    restore(); A.cur.len = 0;                               /* no cached range yet */
+    A.cur.start++;
+    CHECK(clean());
+}
+
+/*
+ * A range of exactly one maximal chunk (2^PA_MAX_ORDER frames): a block of
+ * the top order is valid, the whole-chunk span is that chunk, and the
+ * order field may hold PA_MAX_ORDER but nothing above.
+ */
+HOST_TEST(page_edges_top_order)
+{
+    const pfn_t n = PA_CHUNK_FRAMES, s = PA_CHUNK_FRAMES;
+    struct pa_frame *t = malloc(pa_table_bytes(n));
+    static struct page_alloc P;
+    struct pa_violation v;
+
+    pa_setup(&P, t, n, 0);
+    REQUIRE(pa_add_range(&P, s, n) == PA_OK);
+    CHECK(P.range[0].int_start == s && P.range[0].int_len == n);
+    REQUIRE(pa_init_range(&P, s, n) == PA_OK);
+    CHECK(pa_check(&P, &v) == 0);
+    CHECK(t[0].info == PA_INFO(PA_FREE, PA_MAX_ORDER));
+    CHECK(pa_alloc(&P, PA_MAX_ORDER, 0) == s && pa_check(&P, &v) == 0);
+    CHECK(pa_free(&P, s, PA_MAX_ORDER) == PA_OK && pa_check(&P, &v) == 0);
+    P.range[0].int_len--;
+    CHECK(pa_check(&P, &v) == PA_E_CORRUPT && strstr(v.what, "whole-chunk"));
+    P.range[0].int_len++;
+    t[0].info = PA_INFO(PA_FREE, PA_MAX_ORDER + 1);
+    CHECK(pa_check(&P, &v) == PA_E_CORRUPT && strstr(v.what, "order above"));
+    free(t);
+}
+
+/*
+ * Deferred memory that ends exactly at 4 GiB lies wholly below it: a
+ * default request does not grow it while the low lists can serve.
+ */
+HOST_TEST(page_edges_deferred_ending_at_4g)
+{
+    static struct page_alloc P;
+    const pfn_t s = PA_LOW_LIMIT - 0x100;
+    pfn_t x;
+    struct pa_frame *t = malloc(pa_table_bytes(0x100));
+    struct pa_violation v;
+
+    pa_setup(&P, t, 0x100, 0);
+    REQUIRE(pa_add_range(&P, s, 0x100) == PA_OK);
+    REQUIRE(pa_init_range(&P, s, 0x10) == PA_OK);
+    REQUIRE(pa_defer(&P, s + 0x10, 0xf0) == PA_OK);
+    CHECK(P.nr_defer == 1 && P.defer[0].end == PA_LOW_LIMIT);
+    x = pa_alloc(&P, 0, 0);
+    CHECK(x >= s && x < s + 0x10);
+    CHECK(P.nr_deferred == 0xf0 && P.nr_defer == 1);
+    CHECK(pa_check(&P, &v) == 0);
+    free(t);
+}
+
+/* An order above the maximum is refused before anything moves: deferred
+ * memory stays deferred, whatever the order's size. */
+HOST_TEST(page_edges_alloc_order_above_max)
+{
+    static struct page_alloc P;
+    struct pa_frame *t = malloc(pa_table_bytes(0x100));
+    struct pa_violation v;
+
+    pa_setup(&P, t, 0x100, 0);
+    REQUIRE(pa_add_range(&P, 0x100, 0x100) == PA_OK);
+    REQUIRE(pa_init_range(&P, 0x100, 0x10) == PA_OK);
+    REQUIRE(pa_defer(&P, 0x110, 0xf0) == PA_OK);
+    for (unsigned o = PA_MAX_ORDER + 1; o < 64; o += 7)
+        for (unsigned low = 0; low < 2; low++)
+            CHECK(pa_alloc(&P, o, low ? PA_ALLOC_LOW : 0) == PA_NO_FRAME);
+    CHECK(P.nr_deferred == 0xf0 && P.nr_defer == 1);
+    CHECK(pa_nr_frames(&P, PA_FREE) == 0x100 && pa_check(&P, &v) == 0);
+    free(t);
+}
