@@ -18,6 +18,8 @@ Environment (all optional):
   MUTATE_GREP     only the mutants whose "FILE:LINE: `...` -> `...`" line
                   matches this Python regular expression
   MUTATE_LIST=1   only list the mutants, build nothing
+  MUTATE_RETEST=1 keep the last run's kills (build/mutate/results.txt) and
+                  test only its survivors and the mutants it did not have
 """
 import os
 import re
@@ -40,12 +42,12 @@ DEFAULT_FILES = ('mm/page_alloc.c mm/page_table.c mm/page_range.c mm/page_check.
 # The host tests that kill a file's mutants fastest, run before the rest
 # (build/host/hosttests takes several filters; a test runs if its name
 # contains any). The default is the file's stem: mm/e820.c -> "e820".
-FAST_ALLOC = ['page_alloc', 'page_edges', 'page_model_exhaustive']
+FAST_ALLOC = [['page_alloc', 'page_edges'], ['page_model_exhaustive']]
 FIRST_TESTS = {
     'mm/page_alloc.c': FAST_ALLOC, 'mm/page_table.c': FAST_ALLOC,
     'mm/page_range.c': FAST_ALLOC, 'mm/page_check.c': FAST_ALLOC,
-    'mm/page_state.c': ['page_'],
-    'mm/page_ref.c': ['page_ref', 'page_edges'],
+    'mm/page_state.c': [['page_state', 'page_alloc', 'page_ref', 'page_edges']],
+    'mm/page_ref.c': [['page_ref', 'page_edges']],
 }
 # Files whose every host-side caller is in the named tests: their mutants
 # run those instead of the whole host suite. The reference allocator's
@@ -282,6 +284,23 @@ def load_equivalents():
     return eq
 
 
+RESULT_RE = re.compile(r'^(\S+) +\[[^]]+\] (\S+?):\d+: `(.*)` -> `(.*)`(?:  # (.*))?$')
+
+
+def load_previous():
+    """The last run's results.txt as {key: (result, detail)}."""
+    path = os.path.join(WORK, 'results.txt')
+    if not os.path.exists(path):
+        sys.exit('mutate: MUTATE_RETEST needs a previous run (%s)' % path)
+    prev = {}
+    with open(path) as f:
+        for line in f:
+            m = RESULT_RE.match(line.rstrip('\n'))
+            if m:
+                prev[(m.group(2), m.group(3), m.group(4))] = (m.group(1), m.group(5) or '')
+    return prev
+
+
 # ---- the tree copies and the stages -----------------------------------------
 
 procs_lock = threading.Lock()
@@ -396,12 +415,13 @@ class Plan:
     def stages(self, path):
         """(name, command) in the order they run: the tests that kill the
         file's mutants fastest first, then every test that can reach it."""
-        first = FIRST_TESTS.get(path, [os.path.basename(path)[:-2].split('_')[0]])
-        st = [('own tests', ['build/host/hosttests'] + first)]
+        first = FIRST_TESTS.get(path, [[os.path.basename(path)[:-2].split('_')[0]]])
+        st = [('own tests' if not k else 'own tests %d' % (k + 1),
+               ['build/host/hosttests'] + f) for k, f in enumerate(first)]
         only = ALL_HOST_TESTS_NEEDED_EXCEPT.get(path)
         if only is None:
             st.append(('host tests', ['build/host/hosttests']))
-        elif only != first:
+        elif [only] != first:
             st.append(('callers', ['build/host/hosttests'] + only))
         if path in self.o3_srcs:
             st.append(('host tests o3', ['build/host/hosttests-o3']))
@@ -412,11 +432,11 @@ class Plan:
                                     'build/tools/' + t]))
         return st
 
-    def targets(self, path):
-        t = ['build/host/hosttests']
-        if path in self.o3_srcs:
-            t.append('build/host/hosttests-o3')
-        return t + ['build/tools/' + x for x in self.tools_for(path)]
+    @staticmethod
+    def target_of(cmd):
+        """The binary a stage runs: built just before its first stage, so a
+        mutant killed early costs no build of the rest."""
+        return cmd[2] if cmd[0] == 'bash' else cmd[0]
 
 
 def baseline(copy, plan, paths):
@@ -462,12 +482,16 @@ def test_mutant(m, copy, plan, timeouts):
 
 
 def run_mutant(m, copy, plan, timeouts):
-    rc, out = run(['make', '-s', '-j1'] + plan.targets(m.path), copy, 600)
-    if rc != 0:
-        err = [l for l in out.splitlines() if 'error' in l]
-        m.result, m.detail = 'stillborn', squash(err[0] if err else out[-200:])
-        return
+    built = set()
     for name, cmd in plan.stages(m.path):
+        target = plan.target_of(cmd)
+        if target not in built:
+            rc, out = run(['make', '-s', '-j1', target], copy, 600)
+            if rc != 0:
+                err = [l for l in out.splitlines() if 'error' in l]
+                m.result, m.detail = 'stillborn', squash(err[0] if err else out[-200:])
+                return
+            built.add(target)
         tmo = timeouts[tuple(cmd)]
         rc, out = run(cmd, copy, tmo)
         if rc == 'timeout':
@@ -495,12 +519,28 @@ def main():
     equiv = load_equivalents()
     all_m = []
     pick = re.compile(os.environ['MUTATE_GREP']) if os.environ.get('MUTATE_GREP') else None
+    previous = load_previous() if os.environ.get('MUTATE_RETEST') else None
+    if previous is not None and not os.environ.get('MUTATE_FILES'):
+        files = [f for f in files if any(k[0] == f for k in previous)]
     for f in files:
         ms = mutants_of(f, limit)
         if pick:
             ms = [m for m in ms if pick.search(m.show())]
         all_m += ms
         print('mutate: %s: %d mutants' % (f, len(ms)), flush=True)
+    to_test = all_m
+    if previous is not None:
+        # Keep what the last run killed (or could not compile); test again
+        # its survivors and every mutant it did not see (the code changed).
+        to_test = []
+        for m in all_m:
+            old = previous.get(m.key)
+            if old and old[0] in ('killed', 'stillborn'):
+                m.result, m.detail = old[0], old[1] if old[1].endswith('(previous run)') else old[1] + ' (previous run)'
+            else:
+                to_test.append(m)
+        print('mutate: MUTATE_RETEST: %d mutants to test again, %d results kept'
+              % (len(to_test), len(all_m) - len(to_test)), flush=True)
     if os.environ.get('MUTATE_LIST'):
         for m in all_m:
             print('  [%s] %s' % (m.op, m.show()))
@@ -547,21 +587,26 @@ def main():
                 n = done[0]
         if m.result == 'survived' and m.key not in equiv:
             print('  SURVIVED %s' % m.show(), flush=True)
-        if n % 50 == 0 or n == len(all_m):
+        if n % 50 == 0 or n == len(to_test):
             print('mutate: %d/%d mutants tested, %ds' % (
-                n, len(all_m), time.time() - t_start), flush=True)
+                n, len(to_test), time.time() - t_start), flush=True)
 
-    try:
-        with ThreadPoolExecutor(jobs) as ex:
-            list(ex.map(work, all_m))
-    except KeyboardInterrupt:
+    def stop(signum, frame):
+        # The stages run in their own sessions: end them, then exit at once
+        # (the worker threads would otherwise start the next mutants).
         with procs_lock:
             for p in live_procs:
                 try:
                     os.killpg(p.pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
-        raise
+        print('mutate: interrupted', flush=True)
+        os._exit(130)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    with ThreadPoolExecutor(jobs) as ex:
+        list(ex.map(work, to_test))
 
     # ---- report ----
     log = os.path.join(WORK, 'results.txt')
@@ -603,8 +648,11 @@ def main():
     for t, out in sorted(plan0.broken_cli.items()):
         print('mutate: WARNING: tests/cli/%s.sh failed on the unmutated tree and '
               'was not run' % t)
-    wall = 'mutate: %d mutants in %ds with %d jobs' % (len(all_m),
-                                                      time.time() - t_start, jobs)
+    wall = 'mutate: %d mutants tested in %ds with %d jobs' % (
+        len(to_test), time.time() - t_start, jobs)
+    if previous is not None:
+        wall += ' (MUTATE_RETEST: %d results kept from the previous run)' % (
+            len(all_m) - len(to_test))
     print(wall)
     with open(os.path.join(WORK, 'summary.txt'), 'w') as sf:
         sf.write('\n'.join(lines + ['  SURVIVED ' + m.show() for m in surv] +

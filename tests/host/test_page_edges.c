@@ -384,3 +384,32 @@ HOST_TEST(page_edges_alloc_order_above_max)
     CHECK(pa_nr_frames(&P, PA_FREE) == 0x100 && pa_check(&P, &v) == 0);
     free(t);
 }
+
+/*
+ * Storage that was never written holds whatever it held; here every entry
+ * reads as an in-use head of order 0. pa_free() of a frame in a chunk not
+ * yet touched must not believe it, even when the range is the one it
+ * cached: the frame is UNINITIALISED, and freeing it runs the init path.
+ */
+HOST_TEST(page_edges_free_in_untouched_chunk)
+{
+    static struct page_alloc P;
+    struct pa_frame *t = malloc(pa_table_bytes(0x100));
+    struct pa_violation v;
+
+    for (unsigned i = 0; i < 0x100; i++)
+        t[i] = (struct pa_frame){ 0x5a5a5a5a, 0x5a5a5a5a, PA_INFO(PA_INUSE, 0), 0 };
+    pa_setup(&P, t, 0x100, 0);
+    REQUIRE(pa_add_range(&P, 0x100, 0x100) == PA_OK);
+    /* A refused free still makes the range pa_free()'s cached one. */
+    CHECK(pa_free(&P, 0x100, PA_MAX_ORDER + 1) == PA_E_ORDER);
+    CHECK(P.cur.len == 0x100 && P.cur.start == 0x100 && !P.range[0].all_touched);
+    CHECK(pa_state(&P, 0x104) == PA_UNINITIALISED);
+    CHECK(pa_free(&P, 0x104, 0) == PA_OK);
+    CHECK(pa_state(&P, 0x104) == PA_FREE && pa_state(&P, 0x105) == PA_UNINITIALISED);
+    CHECK(pa_nr_frames(&P, PA_FREE) == 1 && pa_nr_frames(&P, PA_INUSE) == 0);
+    CHECK(pa_check(&P, &v) == 0);
+    CHECK(pa_alloc(&P, 0, 0) == 0x104 && pa_free(&P, 0x104, 0) == PA_OK);
+    CHECK(pa_check(&P, &v) == 0);
+    free(t);
+}
