@@ -413,3 +413,27 @@ HOST_TEST(page_edges_free_in_untouched_chunk)
     CHECK(pa_check(&P, &v) == 0);
     free(t);
 }
+
+/*
+ * The first frame after a range's whole chunks is an edge: its buddy may
+ * lie past the range's end, here past the end of the table itself (the
+ * storage is exactly the range's size).
+ */
+HOST_TEST(page_edges_free_after_whole_chunks)
+{
+    static struct page_alloc P;
+    const pfn_t s = PA_CHUNK_FRAMES, n = PA_CHUNK_FRAMES + 1;
+    struct pa_frame *t = malloc(pa_table_bytes(n));
+    struct pa_violation v;
+
+    pa_setup(&P, t, n, 0);
+    REQUIRE(pa_add_range(&P, s, n) == PA_OK);
+    REQUIRE(P.range[0].int_start + P.range[0].int_len == s + PA_CHUNK_FRAMES);
+    REQUIRE(pa_init_range(&P, s, n) == PA_OK);
+    REQUIRE(pa_take(&P, s + PA_CHUNK_FRAMES, 1) == PA_OK);
+    REQUIRE(pa_free(&P, s, 0) == PA_E_DOUBLE_FREE);         /* caches the range */
+    CHECK(pa_free(&P, s + PA_CHUNK_FRAMES, 0) == PA_OK);
+    CHECK(pa_state(&P, s + PA_CHUNK_FRAMES) == PA_FREE);
+    CHECK(pa_nr_frames(&P, PA_FREE) == n && pa_check(&P, &v) == 0);
+    free(t);
+}
