@@ -437,3 +437,54 @@ HOST_TEST(page_edges_free_after_whole_chunks)
     CHECK(pa_nr_frames(&P, PA_FREE) == n && pa_check(&P, &v) == 0);
     free(t);
 }
+
+/*
+ * 64 ranges of two frames, each across a chunk boundary: 128 chunks, so
+ * the touched-chunk bitmap spans two 64-bit words, and a chunk's bit sits
+ * at every position of both. Touching one chunk marks exactly its bit.
+ */
+HOST_TEST(page_edges_touched_bitmap_words)
+{
+    static struct page_alloc P;
+    struct pa_frame *t = malloc(pa_table_bytes(128));
+    struct pa_violation v;
+    pfn_t got[128];
+
+    memset(t, 0x5a, pa_table_bytes(128));
+    pa_setup(&P, t, 128, 0);
+    for (unsigned i = 0; i < PA_MAX_RANGES; i++)
+        REQUIRE(pa_add_range(&P, (i + 1) * PA_CHUNK_FRAMES - 1, 2) == PA_OK);
+    CHECK(P.nr_chunks == 128);
+    /* The upper chunk of every range first, then the lower ones: after
+     * each, the chunks not yet initialised still read UNINITIALISED. */
+    for (unsigned half = 0; half < 2; half++) {
+        for (unsigned i = 0; i < PA_MAX_RANGES; i++) {
+            pfn_t f = (i + 1) * PA_CHUNK_FRAMES - half;
+
+            CHECK(pa_state(&P, f) == PA_UNINITIALISED);
+            CHECK(pa_init_range(&P, f, 1) == PA_OK);
+            CHECK(pa_state(&P, f) == PA_FREE);
+            if (i + 1 < PA_MAX_RANGES)
+                CHECK(pa_state(&P, f + PA_CHUNK_FRAMES) == PA_UNINITIALISED);
+        }
+        CHECK(pa_check(&P, &v) == 0);
+    }
+    CHECK(pa_nr_frames(&P, PA_FREE) == 128);
+    for (unsigned i = 0; i < 128; i++)
+        CHECK((got[i] = pa_alloc(&P, 0, 0)) != PA_NO_FRAME);
+    CHECK(pa_alloc(&P, 0, 0) == PA_NO_FRAME && pa_check(&P, &v) == 0);
+    for (unsigned i = 0; i < 128; i++)
+        CHECK(pa_free(&P, got[(i * 37) % 128], 0) == PA_OK);
+    CHECK(pa_nr_frames(&P, PA_FREE) == 128 && pa_check(&P, &v) == 0);
+    for (unsigned i = 0; i < PA_MAX_RANGES; i++)
+        CHECK(pa_state(&P, (i + 1) * PA_CHUNK_FRAMES - 1) == PA_FREE &&
+              pa_state(&P, (i + 1) * PA_CHUNK_FRAMES) == PA_FREE);
+    /* Range operations on chunks touched long ago: nothing is touched twice. */
+    for (unsigned i = 0; i < PA_MAX_RANGES; i++)
+        CHECK(pa_release(&P, (i + 1) * PA_CHUNK_FRAMES - 1, 2) == PA_OK);
+    CHECK(pa_nr_frames(&P, PA_RELEASED) == 128 && pa_check(&P, &v) == 0);
+    for (unsigned i = 0; i < PA_MAX_RANGES; i++)
+        CHECK(pa_populate(&P, (i + 1) * PA_CHUNK_FRAMES - 1, 2) == PA_OK);
+    CHECK(pa_nr_frames(&P, PA_FREE) == 128 && pa_check(&P, &v) == 0);
+    free(t);
+}
