@@ -9,6 +9,7 @@
 #include <string.h>
 #include "harness.h"
 #include <pvhk/page_alloc.h>
+#include <pvhk/page_ref.h>
 
 static struct page_alloc A, A0;
 static struct pa_frame *T, *T0;
@@ -486,5 +487,57 @@ HOST_TEST(page_edges_touched_bitmap_words)
     for (unsigned i = 0; i < PA_MAX_RANGES; i++)
         CHECK(pa_populate(&P, (i + 1) * PA_CHUNK_FRAMES - 1, 2) == PA_OK);
     CHECK(pa_nr_frames(&P, PA_FREE) == 128 && pa_check(&P, &v) == 0);
+    free(t);
+}
+
+/*
+ * The range slots past nr_ranges are not initialised (pa_setup() zeroes
+ * nothing from there): filled here with a range that covers every frame,
+ * they must never be read. Frames outside the one real range stay outside.
+ */
+HOST_TEST(page_edges_stale_range_slots)
+{
+    static struct page_alloc P;
+    struct pa_frame *t = malloc(pa_table_bytes(0x200));
+    struct pa_violation v;
+    enum pa_state ns;
+
+    pa_setup(&P, t, 0x200, 0);
+    REQUIRE(pa_add_range(&P, 0x100, 0x100) == PA_OK);
+    REQUIRE(pa_init_range(&P, 0x100, 0x100) == PA_OK);
+    for (unsigned i = 1; i < PA_MAX_RANGES; i++)
+        P.range[i] = (struct pa_range){ .start = 0, .end = PA_NO_FRAME, .len = PA_NO_FRAME,
+                                        .int_len = PA_NO_FRAME, .all_touched = 1 };
+    CHECK(pa_state(&P, 0x10) == PA_OUTSIDE && pa_state(&P, 0x200) == PA_OUTSIDE);
+    CHECK(pa_free(&P, 0x10, 0) == PA_E_OUTSIDE);
+    CHECK(pa_offline(&P, 0x10, &ns) == PA_E_OUTSIDE);
+    CHECK(pa_online(&P, 0x10, &ns) == PA_E_OUTSIDE);
+    CHECK(pa_take(&P, 0x10, 1) == PA_E_OUTSIDE);
+    CHECK(pa_owner(&P, 0x10) == 0);
+    CHECK(pa_add_range(&P, 0x400, 0x100) == PA_OK && P.nr_ranges == 2);
+    CHECK(pa_check(&P, &v) == 0);
+    free(t);
+}
+
+HOST_TEST(page_edges_stale_range_slots_ref)
+{
+    static struct page_ref P;
+    struct pr_frame *t = malloc(pr_table_bytes(0x200));
+    struct pa_violation v;
+    enum pa_state ns;
+
+    pr_setup(&P, t, 0x200, 0);
+    REQUIRE(pr_add_range(&P, 0x100, 0x100) == PA_OK);
+    REQUIRE(pr_init_range(&P, 0x100, 0x100) == PA_OK);
+    for (unsigned i = 1; i < PA_MAX_RANGES; i++)
+        P.range[i] = (struct pr_range){ .start = 0, .end = PA_NO_FRAME, .nr_free = 1 };
+    CHECK(pr_state(&P, 0x10) == PA_OUTSIDE && pr_state(&P, 0x200) == PA_OUTSIDE);
+    CHECK(pr_free(&P, 0x10, 0) == PA_E_OUTSIDE);
+    CHECK(pr_offline(&P, 0x10, &ns) == PA_E_OUTSIDE);
+    CHECK(pr_take(&P, 0x10, 1) == PA_E_OUTSIDE);
+    CHECK(pr_owner(&P, 0x10) == 0);
+    CHECK(pr_alloc(&P, 8, 0) == 0x100 && pr_alloc(&P, 0, 0) == PA_NO_FRAME);
+    CHECK(pr_add_range(&P, 0x400, 0x100) == PA_OK && P.nr_ranges == 2);
+    CHECK(pr_check(&P, &v) == 0);
     free(t);
 }
