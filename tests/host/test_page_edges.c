@@ -541,3 +541,32 @@ HOST_TEST(page_edges_stale_range_slots_ref)
     CHECK(pr_check(&P, &v) == 0);
     free(t);
 }
+
+/*
+ * Merging stops at a range's ends even in a chunk the range only partly
+ * covers: a block whose next buddy would lie past the range's end (or
+ * before its start) is not merged with it, and nothing there is read (the
+ * table is exactly the range's size, so a read past it is caught).
+ */
+HOST_TEST(page_edges_merge_stops_at_range_ends)
+{
+    const pfn_t c = PA_CHUNK_FRAMES;
+    struct pa_violation v;
+
+    for (unsigned lowside = 0; lowside < 2; lowside++) {
+        static struct page_alloc P;
+        /* [c, c + 0x300): ends mid-chunk; [c + 0x100, 2c): starts mid-chunk. */
+        pfn_t s = lowside ? c + 0x100 : c, n = lowside ? c - 0x100 : 0x300;
+        pfn_t b = lowside ? c + 0x100 : c + 0x200;  /* the 0x100 block at the edge */
+        struct pa_frame *t = malloc(pa_table_bytes(n));
+
+        pa_setup(&P, t, n, 0);
+        REQUIRE(pa_add_range(&P, s, n) == PA_OK);
+        REQUIRE(pa_init_range(&P, s, n) == PA_OK);
+        REQUIRE(pa_take(&P, b, 0x80) == PA_OK && pa_take(&P, b + 0x80, 0x80) == PA_OK);
+        CHECK(pa_free(&P, b, 7) == PA_OK && pa_free(&P, b + 0x80, 7) == PA_OK);
+        CHECK(t[b - s].info == PA_INFO(PA_FREE, 8));
+        CHECK(pa_nr_frames(&P, PA_FREE) == n && pa_check(&P, &v) == 0);
+        free(t);
+    }
+}
