@@ -131,12 +131,13 @@ $(B)/host/hosttests: $(HOST_TEST_OBJS) $(HSAN_PURE)
 	@echo "  HOSTLD  $@"
 	@$(HOSTCC) $(HSAN) -o $@ $^ -lm
 
-# The allocator's model tests again, with 8-frame chunks (PA_MAX_ORDER 3):
+# The allocator's model tests again (and test_page_small.c's limits that
+# depend on the build constants), with 8-frame chunks (PA_MAX_ORDER 3):
 # tiny heaps then hold whole chunks, so the paths that only run inside a
 # chunk wholly in its range (pa_free's merge, lazy chunk init) are compared
 # against the model too, exhaustively included.
 O3_DEFS := -DPA_MAX_ORDER=3 -DPA_MAX_CHUNKS=1024
-O3_SRCS := tests/host/main.c tests/host/test_page_model.c mm/page_alloc.c mm/page_table.c mm/page_range.c mm/page_state.c mm/page_check.c
+O3_SRCS := tests/host/main.c tests/host/test_page_model.c tests/host/test_page_small.c mm/page_alloc.c mm/page_table.c mm/page_range.c mm/page_state.c mm/page_check.c
 O3_OBJS := $(patsubst %.c,$(B)/hsan-o3/%.o,$(O3_SRCS))
 
 $(B)/hsan-o3/%.o: %.c | $(XENINC)/xen

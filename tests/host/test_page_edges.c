@@ -570,3 +570,43 @@ HOST_TEST(page_edges_merge_stops_at_range_ends)
         free(t);
     }
 }
+
+/*
+ * pa_add_range()'s limits, each at its boundary: a range that wraps past
+ * 2^64 (PA_E_INVAL, not a short range), ranges that touch a registered one
+ * on either side (not an overlap), the 64-range table (test_page_small.c
+ * has the chunk bitmap's room). The storage is never touched: registering
+ * a range writes no entry.
+ */
+HOST_TEST(page_edges_add_range_limits)
+{
+    static struct page_alloc P;
+    struct pa_frame *t = malloc(pa_table_bytes(16));
+    const pfn_t c = PA_CHUNK_FRAMES, big = 128 * c - 1;
+
+    pa_setup(&P, t, UINT64_MAX, 0);
+    CHECK(pa_add_range(&P, PA_NO_FRAME - 0xf, 0x20) == PA_E_INVAL);
+    CHECK(P.err_frame == PA_NO_FRAME - 0xf && P.nr_ranges == 0);
+    CHECK(pa_add_range(&P, PA_NO_FRAME - 0xf, 0xf) == PA_OK);       /* ends at 2^64 - 1 */
+    CHECK(pa_add_range(&P, 0x100, 0x100) == PA_OK);
+    CHECK(pa_add_range(&P, 0x200, 0x100) == PA_OK);                 /* touches above */
+    CHECK(pa_add_range(&P, 0x80, 0x80) == PA_OK);                   /* touches below */
+    CHECK(pa_add_range(&P, 0x7f, 2) == PA_E_OVERLAP && P.err_frame == 0x80);
+    CHECK(pa_add_range(&P, 0x2ff, 2) == PA_E_OVERLAP && P.err_frame == 0x2ff);
+    CHECK(P.nr_ranges == 4);
+
+    /* 64 ranges: a 65th is refused, however small, with room for it. */
+    pa_setup(&P, t, UINT64_MAX, 0);
+    for (unsigned i = 0; i < PA_MAX_RANGES - 1; i++)
+        REQUIRE(pa_add_range(&P, (i + 1) * c - 1, 2) == PA_OK);
+    CHECK(pa_add_range(&P, big, 2) == PA_OK);
+    CHECK(pa_add_range(&P, 1, 1) == PA_E_NOSPACE && P.nr_ranges == PA_MAX_RANGES);
+
+    /* 64 one-frame ranges in one chunk: room for chunks, frames, not slots. */
+    pa_setup(&P, t, UINT64_MAX, 0);
+    for (unsigned i = 0; i < PA_MAX_RANGES; i++)
+        REQUIRE(pa_add_range(&P, 2 * i + 1, 1) == PA_OK);
+    CHECK(pa_add_range(&P, 0x1000, 1) == PA_E_NOSPACE && P.err_frame == 0x1000);
+    CHECK(P.nr_ranges == PA_MAX_RANGES && P.used == PA_MAX_RANGES);
+    free(t);
+}
