@@ -594,6 +594,13 @@ HOST_TEST(page_edges_add_range_limits)
     CHECK(pa_add_range(&P, 0x7f, 2) == PA_E_OVERLAP && P.err_frame == 0x80);
     CHECK(pa_add_range(&P, 0x2ff, 2) == PA_E_OVERLAP && P.err_frame == 0x2ff);
     CHECK(P.nr_ranges == 4);
+    /* Unbacked: frame 0 is refused first (err_frame 0), but only in a
+     * non-empty range; an empty one is refused as empty. */
+    P.err_frame = 7;
+    CHECK(pa_add_range_unbacked(&P, 0, 0x10) == PA_E_FRAME0 && P.err_frame == 0);
+    CHECK(pa_add_range_unbacked(&P, 0, 0) == PA_E_INVAL && P.err_frame == 0);
+    CHECK(pa_add_range_unbacked(&P, 0x300, 0) == PA_E_INVAL && P.err_frame == 0x300);
+    CHECK(P.nr_ranges == 4 && pa_nr_frames(&P, PA_RELEASED) == 0);
 
     /* 64 ranges: a 65th is refused, however small, with room for it. */
     pa_setup(&P, t, UINT64_MAX, 0);
