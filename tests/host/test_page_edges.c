@@ -617,3 +617,42 @@ HOST_TEST(page_edges_add_range_limits)
     CHECK(P.nr_ranges == PA_MAX_RANGES && P.used == PA_MAX_RANGES);
     free(t);
 }
+
+/*
+ * Deferred extents: an extent that fills the gap between two joins both
+ * (one slot freed), extents of adjacent ranges stay apart, extents stay
+ * sorted, and with all 64 slots taken a new extent is initialised at once.
+ */
+HOST_TEST(page_edges_defer_extents)
+{
+    static struct page_alloc P;
+    struct pa_frame *t = malloc(pa_table_bytes(0x1000));
+    struct pa_violation v;
+
+    pa_setup(&P, t, 0x1000, 0);
+    REQUIRE(pa_add_range(&P, 0x100, 0x300) == PA_OK);
+    REQUIRE(pa_add_range(&P, 0x400, 0x100) == PA_OK);
+    CHECK(pa_defer(&P, 0x200, 0x10) == PA_OK && pa_defer(&P, 0x100, 0x10) == PA_OK);
+    CHECK(pa_defer(&P, 0x300, 0x10) == PA_OK && P.nr_defer == 3);
+    CHECK(P.defer[0].start == 0x100 && P.defer[1].start == 0x200 && P.defer[2].start == 0x300);
+    CHECK(pa_defer(&P, 0x110, 0xf0) == PA_OK);                 /* fills the gap */
+    CHECK(P.nr_defer == 2 && P.defer[0].start == 0x100 && P.defer[0].end == 0x210);
+    CHECK(P.defer[1].start == 0x300 && P.defer[1].end == 0x310 && P.nr_deferred == 0x120);
+    CHECK(pa_defer(&P, 0x2f0, 0x10) == PA_OK && P.nr_defer == 2 && P.defer[1].start == 0x2f0);
+    CHECK(pa_defer(&P, 0x3f0, 0x10) == PA_OK && pa_defer(&P, 0x400, 0x10) == PA_OK);
+    CHECK(P.nr_defer == 4 && P.defer[3].start == 0x400 && P.defer[3].rid == 1);
+    CHECK(pa_check(&P, &v) == 0);
+
+    pa_setup(&P, t, 0x1000, 0);
+    REQUIRE(pa_add_range(&P, 0x100, 0x200) == PA_OK);
+    for (unsigned i = PA_MAX_DEFER; i-- > 0; )                 /* descending starts */
+        REQUIRE(pa_defer(&P, 0x100 + 2 * i, 1) == PA_OK);
+    CHECK(P.nr_defer == PA_MAX_DEFER && P.nr_deferred == PA_MAX_DEFER);
+    for (unsigned i = 0; i < PA_MAX_DEFER; i++)
+        CHECK(P.defer[i].start == 0x100 + 2 * i);
+    CHECK(pa_defer(&P, 0x1f0, 0x10) == PA_OK);                 /* no slot: on the lists */
+    CHECK(P.nr_defer == PA_MAX_DEFER && P.nr_deferred == PA_MAX_DEFER);
+    CHECK(pa_nr_frames(&P, PA_FREE) == PA_MAX_DEFER + 0x10 && pa_check(&P, &v) == 0);
+    CHECK(pa_state(&P, 0x1f0) == PA_FREE && pa_state(&P, 0x1ef) == PA_UNINITIALISED);
+    free(t);
+}
