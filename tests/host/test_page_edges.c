@@ -656,3 +656,26 @@ HOST_TEST(page_edges_defer_extents)
     CHECK(pa_state(&P, 0x1f0) == PA_FREE && pa_state(&P, 0x1ef) == PA_UNINITIALISED);
     free(t);
 }
+
+/* Owners run from 1 to PA_MAX_OWNER, both ends included; 0 and
+ * PA_MAX_OWNER + 1 are refused by reserve and unreserve alike. */
+HOST_TEST(page_edges_owner_limits)
+{
+    static struct page_alloc P;
+    struct pa_frame *t = malloc(pa_table_bytes(0x100));
+    struct pa_violation v;
+
+    pa_setup(&P, t, 0x100, 0);
+    REQUIRE(pa_add_range(&P, 0x100, 0x100) == PA_OK);
+    CHECK(pa_reserve(&P, 0x100, 0x10, PA_MAX_OWNER + 1) == PA_E_INVAL && P.err_frame == 0x100);
+    CHECK(pa_reserve(&P, 0x100, 0x10, 0) == PA_E_INVAL);
+    CHECK(pa_reserve(&P, 0x100, 0x10, PA_MAX_OWNER) == PA_OK);
+    CHECK(pa_owner(&P, 0x105) == PA_MAX_OWNER);
+    CHECK(pa_unreserve(&P, 0x100, 0x10, PA_MAX_OWNER + 1) == PA_E_INVAL);
+    CHECK(pa_unreserve(&P, 0x100, 0x10, 0) == PA_E_INVAL);
+    CHECK(pa_state(&P, 0x100) == PA_INUSE);
+    CHECK(pa_unreserve(&P, 0x100, 0x10, PA_MAX_OWNER) == PA_OK);
+    CHECK(pa_state(&P, 0x100) == PA_FREE && pa_nr_frames(&P, PA_FREE) == 0x10);
+    CHECK(pa_check(&P, &v) == 0);
+    free(t);
+}
