@@ -6,6 +6,7 @@
 #                     4.20 from Debian 13), extracted into build/xen (never installed)
 #   deps.sh fuzz      clang + its sanitizer/fuzzer runtime
 #   deps.sh bench     valgrind (callgrind counts instructions)
+#   deps.sh mutate    python3 (the mutation-testing driver)
 # Several words may be given. Nothing is done when everything is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -100,6 +101,7 @@ for what in "$@"; do
         xen)     get_xen ;;
         fuzz)    apt_install clang libclang-rt-14-dev ;;
         bench)   apt_install valgrind ;;
+        mutate)  apt_install python3 ;;
         *) say "unknown dependency '$what'"; exit 2 ;;
     esac
 done
