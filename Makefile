@@ -9,6 +9,7 @@
 #   make check-cycles  fail on a dependency cycle between kernel source files
 #   make bench      benchmarks, printed as figures
 #   make fuzz / make soak   the long versions of the randomized tests
+#   make mutate     mutation testing of the pure logic (slow; docs/mutation.md)
 #   make PA_IMPL=ref [run|run-bare]   the same kernel on the reference page
 #                   allocator, built in build/ref/
 #
@@ -47,7 +48,7 @@ endif
 # Pure logic: no hypercalls, no port I/O, no globals that need the kernel.
 # These build for the kernel and, unchanged, for the host tests and tools.
 PURE_SRCS := $(wildcard \
-    common/printf.c common/cmdline.c boot/start_info_check.c \
+    common/printf.c common/cmdline.c boot/start_info_check.c boot/platform.c \
     mm/e820.c mm/memblock.c mm/page_alloc.c mm/page_table.c mm/page_range.c mm/page_state.c mm/page_check.c \
     mm/page_ref.c \
     mm/scratch.c mm/extra_mem.c \
@@ -131,13 +132,14 @@ $(B)/host/hosttests: $(HOST_TEST_OBJS) $(HSAN_PURE)
 	@echo "  HOSTLD  $@"
 	@$(HOSTCC) $(HSAN) -o $@ $^ -lm
 
-# The allocator's model tests again, with 8-frame chunks (PA_MAX_ORDER 3):
+# The allocator's model tests again (and test_page_small.c's limits that
+# depend on the build constants), with 8-frame chunks (PA_MAX_ORDER 3):
 # tiny heaps then hold whole chunks, so the paths that only run inside a
 # chunk wholly in its range (pa_free's merge, lazy chunk init) are compared
 # against the model too, exhaustively included.
 O3_DEFS := -DPA_MAX_ORDER=3 -DPA_MAX_CHUNKS=1024
-O3_SRCS := tests/host/main.c tests/host/test_page_model.c mm/page_alloc.c mm/page_table.c mm/page_range.c mm/page_state.c mm/page_check.c \
-    mm/page_ref.c
+O3_SRCS := tests/host/main.c tests/host/test_page_model.c tests/host/test_page_small.c mm/page_alloc.c \
+    mm/page_table.c mm/page_range.c mm/page_state.c mm/page_check.c mm/page_ref.c
 O3_OBJS := $(patsubst %.c,$(B)/hsan-o3/%.o,$(O3_SRCS))
 
 $(B)/hsan-o3/%.o: %.c | $(XENINC)/xen
@@ -222,15 +224,20 @@ bench: all tools benches
 fuzz: fuzzers
 	@scripts/fuzz.sh long
 
+# Not part of `make test`: it builds and tests every mutant (MUTATE_FILES,
+# MUTATE_MAX, MUTATE_JOBS, MUTATE_TIMEOUT; see docs/mutation.md).
+mutate:
+	@scripts/mutate.sh
+
 soak: hosttests
 	$(B)/host/hosttests --soak
 	$(B)/host/hosttests-o3 --soak
 
 clean:
 	rm -rf $(B)/k $(B)/hsan $(B)/hsan-o3 $(B)/hopt $(B)/host $(B)/tools $(B)/tools-san \
-	    $(B)/bench $(B)/fuzz $(B)/pvhk.elf $(B)/logs $(B)/ref
+	    $(B)/bench $(B)/fuzz $(B)/pvhk.elf $(B)/logs $(B)/ref $(B)/mutate
 
 .SECONDARY:
 
 .PHONY: all tools tools-san hosttests fuzzers benches test run run-bare run-domu bench check-cycles \
-    fuzz soak clean
+    fuzz soak mutate clean

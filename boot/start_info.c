@@ -1,4 +1,4 @@
-/* Copy and check struct hvm_start_info (Xen's public arch-x86/hvm/start_info.h). */
+/* The kernel's side of start_info: the copy kept for the whole run, and its echo in the boot log. */
 #include <pvhk/boot.h>
 #include <pvhk/cmdline.h>
 #include <pvhk/printk.h>
@@ -9,29 +9,6 @@
 
 struct boot_info boot_info;
 char boot_cmdline[BOOT_CMDLINE_MAX];
-
-/* Copy a NUL-terminated string of unknown length from a physical address. */
-static size_t copy_string(char *dst, size_t cap, uint64_t paddr, bool *truncated)
-{
-    const char *src = (const char *)(uintptr_t)paddr;
-    size_t n = 0;
-
-    *truncated = false;
-    dst[0] = '\0';
-    if (!paddr)
-        return 0;
-    while (src[n]) {
-        if (n + 1 < cap)
-            dst[n] = src[n];
-        else
-            *truncated = true;
-        n++;
-        if (n > (1u << 20))     /* no sane cmdline is 1 MiB: stop looking */
-            break;
-    }
-    dst[n < cap ? n : cap - 1] = '\0';
-    return n;
-}
 
 /* A command-line number that could not be used as given (common/cmdline.c). */
 static void warn_number(const char *key, const char *given, size_t len, uint64_t used,
@@ -45,71 +22,14 @@ static void warn_number(const char *key, const char *given, size_t len, uint64_t
 }
 
 /*
- * The command line: scanned whole here, while start_info's copy is certain
- * to be intact, and kept in boot_cmdline. One too long for it keeps the
- * words that fit and every selftest/expect word (cmdline_keep()), so the
- * harness's words survive whatever the user put in front of them.
+ * Read start_info once (start_info_read()), its command line into
+ * boot_cmdline. Nothing is printed here: this runs before the console,
+ * whose choice depends on what start_info says.
  */
-static void copy_cmdline(struct boot_info *bi, uint64_t paddr)
+const char *start_info_copy(uint64_t paddr)
 {
-    const char *src = (const char *)(uintptr_t)paddr;
-    size_t len = 0;
-
-    bi->cmdline_paddr = paddr;
-    if (paddr)
-        while (len < BOOT_CMDLINE_SCAN_MAX && src[len])
-            len++;
-    bi->cmdline_len = len;
-    cmdline_keep(boot_cmdline, sizeof(boot_cmdline), paddr ? src : "", len, &bi->cmdline_rep);
-}
-
-void start_info_copy(uint64_t paddr)
-{
-    const struct hvm_start_info *si = (const void *)(uintptr_t)paddr;
-    struct boot_info *bi = &boot_info;
-    bool trunc;
-
     cmdline_warn = warn_number;
-    bi->start_info_paddr = paddr;
-    if (!paddr)
-        panic("start_info: no hvm_start_info pointer in %%ebx (not a PVH boot?)");
-    char why[96];
-    if (start_info_refusal(si->magic, si->version, why, sizeof(why)))
-        panic("start_info at 0x%llx: %s", (unsigned long long)paddr, why);
-
-    bi->version = si->version;
-    bi->flags = si->flags;
-    bi->rsdp_paddr = si->rsdp_paddr;
-    copy_cmdline(bi, si->cmdline_paddr);
-
-    bi->modlist_paddr = si->modlist_paddr;
-    const struct hvm_modlist_entry *mods = (const void *)(uintptr_t)si->modlist_paddr;
-    for (unsigned i = 0; si->modlist_paddr && i < si->nr_modules; i++) {
-        if (i >= BOOT_MODULES_MAX) {
-            bi->modules_dropped = si->nr_modules - BOOT_MODULES_MAX;
-            break;
-        }
-        bi->modules[i].paddr = mods[i].paddr;
-        bi->modules[i].size = mods[i].size;
-        copy_string(bi->modules[i].cmdline, sizeof(bi->modules[i].cmdline),
-                    mods[i].cmdline_paddr, &trunc);
-        bi->nr_modules = i + 1;
-    }
-
-    if (si->version >= 1 && si->memmap_paddr && si->memmap_entries) {
-        const struct hvm_memmap_table_entry *e = (const void *)(uintptr_t)si->memmap_paddr;
-        unsigned n = si->memmap_entries;
-
-        bi->memmap_paddr = si->memmap_paddr;
-        bi->memmap_entries_given = n;
-        if (n > BOOT_MEMMAP_MAX)
-            panic("start_info: memmap has %u entries, more than pvhk keeps (%u)",
-                  n, BOOT_MEMMAP_MAX);
-        for (unsigned i = 0; i < n; i++)
-            bi->memmap[i] = (struct boot_mem_entry){ e[i].addr, e[i].size, e[i].type };
-        bi->nr_memmap = n;
-        bi->memmap_source = "start_info v1 memmap";
-    }
+    return start_info_read(&boot_info, boot_cmdline, sizeof(boot_cmdline), paddr);
 }
 
 /*

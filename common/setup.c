@@ -19,36 +19,21 @@
 #include <pvhk/trap.h>
 #include <pvhk/xen.h>
 #include <pvhk/xenbus.h>
-#include <xen/xen.h>
-#include <xen/arch-x86/hvm/start_info.h>
 
 uint64_t boot_first_test_tsc;
-
-static enum platform detect_platform(uint64_t si_paddr)
-{
-    const struct hvm_start_info *si = (const void *)(uintptr_t)si_paddr;
-
-    xen_cpuid_base = xen_detect_cpuid();
-    if (!xen_cpuid_base)
-        return PLATFORM_BARE;
-    /* The flags are only trusted in a start_info we can read; a bad one is
-     * reported by start_info_copy() on the domU console (port 0xE9), which
-     * works for dom0 too. */
-    char why[96];
-    if (si && !start_info_refusal(si->magic, si->version, why, sizeof(why)) &&
-        (si->flags & SIF_INITDOMAIN))
-        return PLATFORM_XEN_DOM0;
-    return PLATFORM_XEN_DOMU;
-}
 
 void kmain(uint32_t si_paddr, uint64_t entry_tsc)
 {
     char buf[64];
 
-    boot_info.entry_tsc = entry_tsc;
     cpu_init();
     hypercall_init();
-    platform = detect_platform(si_paddr);
+    /* start_info is read once, before the console: which console exists
+     * depends on the platform, and dom0 versus domU on its flags. */
+    const char *refused = start_info_copy(si_paddr);
+    boot_info.entry_tsc = entry_tsc;
+    xen_cpuid_base = xen_detect_cpuid();
+    platform = platform_choose(xen_cpuid_base, &boot_info);
     console_init();
 
     printk("\npvhk: booting on %s (cpu vendor %s, xen cpuid base 0x%x, hypercall %s, "
@@ -56,7 +41,8 @@ void kmain(uint32_t si_paddr, uint64_t entry_tsc)
            cpu_vendor == CPU_VENDOR_AMD ? "amd" : cpu_vendor == CPU_VENDOR_INTEL ? "intel" : "other",
            xen_cpuid_base, hypercall_use_vmmcall ? "vmmcall" : "vmcall",
            console_names(buf, sizeof(buf)));
-    start_info_copy(si_paddr);
+    if (refused)
+        panic("start_info at 0x%llx: %s", (unsigned long long)si_paddr, refused);
     boot_info_print();
     traps_init();
     boot_memmap_fetch();

@@ -17,6 +17,10 @@
 #include <pvhk/cmdline.h>
 #include <pvhk/platform.h>
 #include <pvhk/xenmem.h>
+#include <pvhk/xenbus.h>
+#include <pvhk/p2m.h>
+#include <xen/hvm/hvm_op.h>
+#include <xen/hvm/params.h>
 
 struct memblock memblock;
 struct page_alloc heap;
@@ -65,21 +69,85 @@ static void collect_ram(void)
 }
 
 /*
+ * The special pages Xen states for this domain: the HVM params the
+ * toolstack sets to the frames it populated for us outside RAM. Logged at
+ * boot, with what Xen says is behind each (HVMOP_get_mem_type), so the
+ * special pages are seen where they are rather than assumed.
+ */
+static const struct { uint32_t index; const char *name; } special_params[] = {
+    { HVM_PARAM_STORE_PFN, "xenstore" },
+    { HVM_PARAM_CONSOLE_PFN, "console" },
+    { HVM_PARAM_IOREQ_PFN, "ioreq" },
+    { HVM_PARAM_BUFIOREQ_PFN, "bufioreq" },
+    { HVM_PARAM_PAGING_RING_PFN, "paging ring" },
+    { HVM_PARAM_MONITOR_RING_PFN, "monitor ring" },
+    { HVM_PARAM_SHARING_RING_PFN, "sharing ring" },
+    { HVM_PARAM_IOREQ_SERVER_PFN, "ioreq server base" },
+};
+
+static bool frame_backed(uint64_t pfn, long *err)
+{
+    unsigned int type;
+    long rc = xen_gfn_mem_type(pfn, &type);
+
+    if (rc) {
+        *err = rc;
+        return false;
+    }
+    return type == HVMMEM_ram_rw || type == HVMMEM_ram_ro;
+}
+
+/* The map's entry holding frame pfn, or NULL. */
+static const struct e820_entry *map_entry(uint64_t pfn)
+{
+    for (uint32_t i = 0; i < e820.nr; i++)
+        if (PFN_DOWN(e820.entries[i].addr) <= pfn && pfn <= PFN_DOWN(e820_last(&e820.entries[i])))
+            return &e820.entries[i];
+    return NULL;
+}
+
+static void special_params_print(void)
+{
+    for (unsigned i = 0; i < ARRAY_SIZE(special_params); i++) {
+        uint64_t pfn = 0;
+        long err = 0;
+        int rc = xen_hvm_param_get(special_params[i].index, &pfn);
+
+        if (rc || !pfn)
+            continue;
+        bool backed = frame_backed(pfn, &err);
+        const struct e820_entry *e = map_entry(pfn);
+        printk("pvhk: p2m: special page %s (HVM param %u): pfn 0x%llx, %s, %s\n",
+               special_params[i].name, special_params[i].index, (unsigned long long)pfn,
+               e ? e820_type_name(e->type) : "in no range of the map",
+               err ? "mem type unknown" : backed ? "backed" : "not backed");
+    }
+}
+
+/* Non-RAM entries larger than this are not asked about frame by frame: all
+ * of such an entry is counted as special (see compute_boot_target()). */
+#define SPECIAL_SCAN_MAX    4096
+
+/*
  * How many RAM frames Xen backs for us. An xl domU started with
  * memory < maxmem sees RAM up to maxmem but only `memory` is backed
  * (populate-on-demand): touching more crashes the domain. Xen's current
- * reservation counts the backed pages, including the few special pages
- * libxl populates outside RAM (xenstore, console, ACPI tables: the small
- * RESERVED and ACPI ranges below 4 GiB), which are not ours to use.
- * Erring low is safe: the balloon can grow back later.
+ * reservation counts the backed pages, including the pages the toolstack
+ * populated outside RAM (the special pages whose HVM params name them, the
+ * ACPI tables), which are not ours to use. They are counted by asking Xen
+ * about every frame of each non-RAM entry of the map (RESERVED, ACPI, NVS
+ * and unknown types; UNUSABLE is memory Xen withholds): the frames it says
+ * are backed. An entry of more than SPECIAL_SCAN_MAX frames, or a failed
+ * query, counts whole: erring low is safe, the balloon can grow back later.
  */
 static uint64_t compute_boot_target(void)
 {
     long resv;
-    uint64_t special = 0;
+    uint64_t special = 0, asked = 0, assumed = 0;
 
     if (!on_xen())
         return ram_pages;
+    special_params_print();
     resv = xen_current_reservation();
     if (resv < 0) {
         printk("pvhk: WARNING: XENMEM_current_reservation failed (%ld): assuming all RAM "
@@ -89,19 +157,50 @@ static uint64_t compute_boot_target(void)
     if (platform == PLATFORM_XEN_DOMU)
         for (uint32_t i = 0; i < e820.nr; i++) {
             const struct e820_entry *e = &e820.entries[i];
-            if ((e->type == E820_RESERVED || e->type == E820_ACPI || e->type == E820_NVS) &&
-                e->size && e->size <= (16ull << 20) && e820_last(e) < (4ull << 30))
-                special += e820_pages(e);
+            uint64_t n = e820_pages(e), backed = 0;
+            long err = 0;
+
+            if (e->type == E820_RAM || e->type == E820_UNUSABLE || !n)
+                continue;
+            if (n > SPECIAL_SCAN_MAX) {
+                assumed += n;
+                special += n;
+                continue;
+            }
+            for (uint64_t f = 0; f < n && !err; f++)
+                backed += frame_backed(PFN_DOWN(e->addr) + f, &err);
+            asked += n;
+            if (err) {
+                printk("pvhk: WARNING: p2m: HVMOP_get_mem_type failed (%ld) in %s "
+                       "0x%llx-0x%llx: all of it counted as special\n", err,
+                       e820_type_name(e->type), (unsigned long long)e->addr,
+                       (unsigned long long)e820_last(e));
+                backed = n;
+            }
+            if (backed)
+                printk("pvhk: p2m: %s 0x%llx-0x%llx: %llu of %llu frames backed by Xen\n",
+                       e820_type_name(e->type), (unsigned long long)e->addr,
+                       (unsigned long long)e820_last(e), (unsigned long long)backed,
+                       (unsigned long long)n);
+            special += backed;
         }
     uint64_t avail = (uint64_t)resv > special ? (uint64_t)resv - special : 0;
     printk("pvhk: p2m: RAM %llu pages, reservation %ld pages, %llu special pages outside "
-           "RAM: keeping %llu\n", (unsigned long long)ram_pages, resv,
-           (unsigned long long)special, (unsigned long long)MIN(ram_pages, avail));
+           "RAM (%llu frames asked about, %llu assumed): keeping %llu\n",
+           (unsigned long long)ram_pages, resv, (unsigned long long)special,
+           (unsigned long long)asked, (unsigned long long)assumed,
+           (unsigned long long)MIN(ram_pages, avail));
     return MIN(ram_pages, avail);
 }
 
-/* Reserve the RAM above the boot target before anything can allocate it:
- * the P2M releases exactly these frames in heap_init(). */
+/*
+ * Reserve the RAM above the boot target before anything can allocate it:
+ * the P2M releases exactly these frames, the top `excess` frames of RAM,
+ * in heap_init() (p2m_boot_trim()). They must not hold anything the
+ * loader placed (the image, start_info, its command line, memmap, modules,
+ * all reserved just before): releasing those would lose them. So a trim
+ * that meets an existing reservation stops the boot, naming both.
+ */
 static void boot_trim_reserve(void)
 {
     uint64_t excess;
@@ -111,14 +210,30 @@ static void boot_trim_reserve(void)
     excess = ram_pages - boot_target;
     for (unsigned i = nr_ram; i-- > 0 && excess;) {
         uint64_t take = MIN(excess, ram[i].nr_pfns);
-        reserve(PFN_PHYS(ram[i].start_pfn + ram[i].nr_pfns - take), PFN_PHYS(take),
-                "unbacked: above the boot target");
+        paddr_t base = PFN_PHYS(ram[i].start_pfn + ram[i].nr_pfns - take);
+        const struct memblock_region *clash;
+        int rc = memblock_reserve_exclusive(&memblock, base, PFN_PHYS(take),
+                                            "unbacked: above the boot target", &clash);
+
+        if (rc == MEMBLOCK_EBUSY)
+            panic("boot trim: RAM 0x%llx-0x%llx lies above the boot target of %llu pages "
+                  "(Xen backs no more) but holds '%s' 0x%llx-0x%llx, placed there by the "
+                  "loader: it cannot be released", (unsigned long long)base,
+                  (unsigned long long)(base + PFN_PHYS(take) - 1),
+                  (unsigned long long)boot_target, clash->label,
+                  (unsigned long long)clash->base,
+                  (unsigned long long)(clash->base + clash->size - 1));
+        if (rc)
+            panic("memblock: cannot reserve the RAM above the boot target 0x%llx+0x%llx: %s",
+                  (unsigned long long)base, (unsigned long long)PFN_PHYS(take),
+                  memblock_strerror(rc));
         excess -= take;
     }
 }
 
 /* dom0: the UNUSABLE ranges (host RAM dom0_mem withholds) become extra
- * memory, up to extra_mem_ratio x RAM (seed 000). */
+ * memory, up to extra_mem_ratio x RAM (extra_mem_ratio= on the command
+ * line, default EXTRA_MEM_RATIO_DEFAULT). */
 static void collect_extra_mem(void)
 {
     static struct extra_mem_range map[E820_MAX_ENTRIES];

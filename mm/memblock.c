@@ -305,6 +305,35 @@ bool memblock_is_reserved(const struct memblock *mb, paddr_t base,
            covered(mb->reserved, mb->nr_reserved, b, e);
 }
 
+int memblock_reserve_exclusive(struct memblock *mb, paddr_t base, uint64_t size,
+                               const char *label, const struct memblock_region **clash)
+{
+    paddr_t b, e;
+
+    if (clash)
+        *clash = NULL;
+    if (mb->closed)
+        return MEMBLOCK_ECLOSED;
+    if (!size)
+        return 0;
+    if (!page_range(base, size, &b, &e))
+        return MEMBLOCK_EINVAL;
+    /* Records are sorted: the first that ends above b is the only one
+     * that can be the lowest overlap. */
+    for (uint32_t i = 0; i < mb->nr_reserved; i++) {
+        const struct memblock_region *r = &mb->reserved[i];
+        if (r->base + r->size <= b)
+            continue;
+        if (r->base < e) {
+            if (clash)
+                *clash = r;
+            return MEMBLOCK_EBUSY;
+        }
+        break;
+    }
+    return memblock_reserve(mb, base, size, label);
+}
+
 const char *memblock_strerror(int err)
 {
     switch (err) {
@@ -312,6 +341,7 @@ const char *memblock_strerror(int err)
     case MEMBLOCK_EINVAL:   return "range beyond the addressable limit";
     case MEMBLOCK_ENOSPC:   return "reservation table full";
     case MEMBLOCK_ECLOSED:  return "closed: the heap took over";
+    case MEMBLOCK_EBUSY:    return "overlaps an existing reservation";
     default:                return "unknown error";
     }
 }

@@ -2,15 +2,19 @@
 # Install what a build or run step needs, saying what it does.
 #   deps.sh headers   libxen-dev (Xen public headers)
 #   deps.sh qemu      qemu-system-x86
-#   deps.sh xen       the Xen hypervisor, extracted into build/xen (never installed)
+#   deps.sh xen       the Xen hypervisor of XEN_VERSION (4.17, the default, from Debian 12;
+#                     4.20 from Debian 13), extracted into build/xen (never installed)
 #   deps.sh fuzz      clang + its sanitizer/fuzzer runtime
 #   deps.sh bench     valgrind (callgrind counts instructions)
+#   deps.sh mutate    python3 (the mutation-testing driver)
 # Several words may be given. Nothing is done when everything is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-XEN_PKG=xen-hypervisor-4.17-amd64
+XEN_VERSION=${XEN_VERSION:-4.17}
+XEN_PKG=xen-hypervisor-$XEN_VERSION-amd64
 XEN_DIR=build/xen
+XEN_IMG=xen-$XEN_VERSION-amd64
 updated=0
 
 say() { echo "deps: $*" >&2; }
@@ -39,23 +43,55 @@ apt_install() {
         "${missing[@]}" >&2
 }
 
+# Debian 13's packages come through an apt configuration of our own under
+# build/apt-trixie: its own sources list (the trixie suite only), package
+# lists and cache. The system's apt sources are never read or changed, and
+# nothing is installed from it: `apt-get download` fetches a .deb, which
+# dpkg -x extracts into the build tree.
+TRIXIE=$PWD/build/apt-trixie
+trixie_apt() {
+    local d=$TRIXIE
+    apt-get -q -o Dir::Etc="$d/etc" -o Dir::Etc::sourcelist="$d/etc/sources.list" \
+        -o Dir::Etc::sourceparts="$d/etc/sources.list.d" -o Dir::Etc::preferencesparts="$d/etc/preferences.d" \
+        -o Dir::State="$d/state" -o Dir::Cache="$d/cache" -o Debug::NoLocking=1 "$@"
+}
+trixie_update() {
+    [ -f "$TRIXIE/updated" ] && return 0
+    mkdir -p "$TRIXIE"/etc/sources.list.d "$TRIXIE"/etc/preferences.d \
+        "$TRIXIE"/state/lists/partial "$TRIXIE"/cache/archives/partial
+    echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main" \
+        > "$TRIXIE/etc/sources.list"
+    say "apt-get update of Debian 13 (trixie) into $TRIXIE (a private apt configuration; the system's sources are untouched)"
+    trixie_apt update >&2 && touch "$TRIXIE/updated"
+}
+
 get_xen() {
-    [ -f "$XEN_DIR/xen-4.17-amd64" ] && return 0
+    [ -f "$XEN_DIR/$XEN_IMG" ] && return 0
+    case "$XEN_VERSION" in
+    4.17|4.20) ;;
+    *) say "XEN_VERSION is 4.17 or 4.20, not '$XEN_VERSION'"; exit 2 ;;
+    esac
     mkdir -p "$XEN_DIR/deb"
     if ! ls "$XEN_DIR"/deb/${XEN_PKG}_*.deb >/dev/null 2>&1; then
-        if [ $updated = 0 ] && ! apt-cache show "$XEN_PKG" >/dev/null 2>&1; then
-            local SUDO; SUDO=$(need_root)
-            say "apt-get update"; $SUDO apt-get update -qq >&2; updated=1
+        if [ "$XEN_VERSION" = 4.20 ]; then
+            trixie_update || { say "could not read Debian 13's package lists"; exit 1; }
+            say "downloading $XEN_PKG from Debian 13 (extracted into $XEN_DIR, not installed)"
+            (cd "$XEN_DIR/deb" && trixie_apt download "$XEN_PKG" 2>&1 | grep -v "unsandboxed" >&2 || true)
+        else
+            if [ $updated = 0 ] && ! apt-cache show "$XEN_PKG" >/dev/null 2>&1; then
+                local SUDO; SUDO=$(need_root)
+                say "apt-get update"; $SUDO apt-get update -qq >&2; updated=1
+            fi
+            say "downloading $XEN_PKG (extracted into $XEN_DIR, not installed)"
+            (cd "$XEN_DIR/deb" && apt-get download -qq "$XEN_PKG" 2>&1 | grep -v "unsandboxed" >&2 || true)
         fi
-        say "downloading $XEN_PKG (extracted into $XEN_DIR, not installed)"
-        (cd "$XEN_DIR/deb" && apt-get download -qq "$XEN_PKG" 2>&1 | grep -v "unsandboxed" >&2 || true)
     fi
     local deb; deb=$(ls "$XEN_DIR"/deb/${XEN_PKG}_*.deb | head -n1)
     [ -f "$deb" ] || { say "could not download $XEN_PKG"; exit 1; }
     rm -rf "$XEN_DIR/x"; dpkg -x "$deb" "$XEN_DIR/x"
-    gunzip -c "$XEN_DIR"/x/boot/xen-4.17-amd64.gz > "$XEN_DIR/xen-4.17-amd64.tmp"
-    mv "$XEN_DIR/xen-4.17-amd64.tmp" "$XEN_DIR/xen-4.17-amd64"
-    say "Xen hypervisor ready: $XEN_DIR/xen-4.17-amd64"
+    gunzip -c "$XEN_DIR/x/boot/$XEN_IMG.gz" > "$XEN_DIR/$XEN_IMG.tmp"
+    mv "$XEN_DIR/$XEN_IMG.tmp" "$XEN_DIR/$XEN_IMG"
+    say "Xen hypervisor ready: $XEN_DIR/$XEN_IMG"
 }
 
 for what in "$@"; do
@@ -65,6 +101,7 @@ for what in "$@"; do
         xen)     get_xen ;;
         fuzz)    apt_install clang libclang-rt-14-dev ;;
         bench)   apt_install valgrind ;;
+        mutate)  apt_install python3 ;;
         *) say "unknown dependency '$what'"; exit 2 ;;
     esac
 done

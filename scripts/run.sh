@@ -8,6 +8,7 @@
 #   QEMU_MACHINE  pc or q35, default q35
 #   QEMU_SMP      vCPUs, default 1
 #   XEN_ARGS      appended to Xen's command line (dom0 only), e.g. dom0_mem=256M,max:512M
+#   XEN_VERSION   4.17 (default, Debian 12's) or 4.20 (Debian 13's): the hypervisor dom0 runs on
 #   CMDLINE       pvhk's command line, e.g. "selftest=boot,arch"
 #   TIMEOUT       seconds before QEMU is killed, default 120
 #   QUIET=1       keep the serial log in the file only (tests use this)
@@ -22,6 +23,8 @@ QEMU_MEM=${QEMU_MEM:-512M}
 QEMU_MACHINE=${QEMU_MACHINE:-q35}
 QEMU_SMP=${QEMU_SMP:-1}
 XEN_ARGS=${XEN_ARGS:-}
+XEN_VERSION=${XEN_VERSION:-4.17}
+export XEN_VERSION
 CMDLINE=${CMDLINE:-}
 TIMEOUT=${TIMEOUT:-120}
 LOG=${LOG:-build/logs/$mode.log}
@@ -60,14 +63,14 @@ dom0)
     mod="$KERNEL ${cmdline//,/,,}"
     xen="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all console_timestamps=boot"
     xen+=" dom0=pvh dom0-iommu=none $XEN_ARGS"
-    qemu+=(-kernel build/xen/xen-4.17-amd64 -initrd "$mod" -append "$xen")
+    qemu+=(-kernel "build/xen/xen-$XEN_VERSION-amd64" -initrd "$mod" -append "$xen")
     ;;
 *)
     echo "run.sh: unknown mode '$mode' (bare or dom0)" >&2; exit 64 ;;
 esac
 
 echo "run: $mode: QEMU -machine $QEMU_MACHINE -m $QEMU_MEM -smp $QEMU_SMP, timeout ${TIMEOUT}s, log $LOG" >&2
-[ "$mode" = dom0 ] && echo "run: Xen command line: $xen" >&2
+[ "$mode" = dom0 ] && echo "run: Xen $XEN_VERSION command line: $xen" >&2
 if [ ${#cmdline} -le 400 ]; then
     echo "run: pvhk command line: $cmdline" >&2
 else

@@ -120,6 +120,7 @@ stage "host tests: a filter matching nothing fails" \
     expect_status 1 'no test name contains "no_such_test"' build/host/hosttests no_such_test
 stage "host CLI tests"          cli_tests
 stage "no dependency cycle between kernel source files" make -s check-cycles
+stage "README layout names every file" scripts/check-layout.sh
 if ls tests/fuzz/*.c >/dev/null 2>&1; then
     stage "fuzz (bounded)"      scripts/fuzz.sh short
 fi
@@ -131,6 +132,10 @@ stage "boot dom0 4G dom0_mem=256M" boot dom0 QEMU_MEM=4G XEN_ARGS=dom0_mem=256M
 stage "boot dom0 1G dom0_mem=256M,max:512M" boot dom0 QEMU_MEM=1G XEN_ARGS=dom0_mem=256M,max:512M
 stage "boot bare pc 6G (zone policy above 4 GiB)" boot bare QEMU_MACHINE=pc QEMU_MEM=6G
 stage "boot dom0 6G dom0_mem=5G (zone policy above 4 GiB)" boot dom0 QEMU_MEM=6G XEN_ARGS=dom0_mem=5G
+stage "boot dom0 512M, Xen 4.20"  boot dom0 XEN_VERSION=4.20 QEMU_MEM=512M
+stage "boot dom0 4G dom0_mem=256M, Xen 4.20" boot dom0 XEN_VERSION=4.20 QEMU_MEM=4G XEN_ARGS=dom0_mem=256M
+stage "boot dom0 1G dom0_mem=256M,max:512M, Xen 4.20" \
+    boot dom0 XEN_VERSION=4.20 QEMU_MEM=1G XEN_ARGS=dom0_mem=256M,max:512M
 stage "boot bare pc 512M, reference allocator" ref_boot bare QEMU_MACHINE=pc QEMU_MEM=512M
 stage "boot dom0 512M, reference allocator" ref_boot dom0 QEMU_MEM=512M
 stage "boot dom0 owning all memory (2G, dom0_mem=2G)" boot dom0 QEMU_MEM=2G XEN_ARGS=dom0_mem=2G

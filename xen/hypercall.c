@@ -28,13 +28,3 @@ uint32_t xen_detect_cpuid(void)
     }
     return 0;
 }
-
-const char *platform_name(enum platform p)
-{
-    switch (p) {
-    case PLATFORM_BARE:     return "bare";
-    case PLATFORM_XEN_DOM0: return "dom0";
-    case PLATFORM_XEN_DOMU: return "domU";
-    }
-    return "?";
-}

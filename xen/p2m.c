@@ -84,13 +84,14 @@ int scratch_frames_put(uint64_t pfn, uint64_t count)
 void p2m_print_result(const char *what, int rc, const struct p2m_result *r)
 {
     printk("pvhk: p2m: %s: rc %d, %llu of %llu frames, %llu hypercalls, reservation %ld "
-           "(expected %ld)%s%s%s%s%s%s\n", what, rc, (unsigned long long)r->done,
+           "(expected %ld)%s%s%s%s%s%s%s\n", what, rc, (unsigned long long)r->done,
            (unsigned long long)r->requested, (unsigned long long)r->hypercalls, r->reservation,
            r->expected, r->flags & P2M_R_SHORT ? " SHORT" : "",
            r->flags & P2M_R_REFUSED ? " REFUSED" : "", r->flags & P2M_R_MISMATCH ? " MISMATCH" : "",
            r->flags & P2M_R_CALL_ERROR ? " CALL-ERROR" : "",
            r->flags & P2M_R_HEAP_EMPTY ? " HEAP-EMPTY" : "",
-           r->flags & P2M_R_NO_ROOM ? " NO-ROOM" : "");
+           r->flags & P2M_R_NO_ROOM ? " NO-ROOM" : "",
+           r->flags & P2M_R_BAD_COUNT ? " BAD-COUNT" : "");
 }
 
 /*

@@ -92,9 +92,9 @@ static int finish(struct p2m *p, int rc, struct p2m_result *res)
 }
 
 /*
- * One hypercall over p->batch[0, n). Returns extents done (clamped to n: a
- * larger answer would be a hypervisor bug, and the account check would
- * catch its effect) or the whole-call error.
+ * One hypercall over p->batch[0, n). Returns extents done or the
+ * whole-call error. A count above n is returned as is, flagged
+ * P2M_R_BAD_COUNT: it answers no call of ours, see recount().
  */
 static long issue(struct p2m *p, bool populate, unsigned int n,
                   unsigned int order, struct p2m_result *res)
@@ -113,12 +113,47 @@ static long issue(struct p2m *p, bool populate, unsigned int n,
         return rc;
     }
     if ((unsigned long)rc > n)
-        rc = n;
-    if ((unsigned long)rc < n) {
+        res->flags |= P2M_R_BAD_COUNT;
+    else if ((unsigned long)rc < n) {
         p->st.short_counts++;
         res->flags |= P2M_R_SHORT;
     }
     return rc;
+}
+
+/* The reservation before a call: the account's when it is live. */
+static long reservation_before(struct p2m *p)
+{
+    return p->synced ? (long)expected_reservation(p) : query_reservation(p);
+}
+
+/*
+ * Xen answered more extents than the call carried: a hypervisor bug, or a
+ * continuation gone wrong, and no answer to this call. The operation stops
+ * with -XEN_EBADMSG and the reservation says what was done instead: Xen
+ * does extents in list order, so the `moved` pages are that many whole
+ * extents from the start of the batch and, for a decrease, the first pages
+ * of the next one (fact 2 in docs/p2m.md). Returns the whole extents
+ * (*partial: the pages after them), or -1 when the reservation is unknown
+ * or no prefix of the batch explains it: then nothing is accounted, and
+ * the account check reports what is off.
+ */
+static long recount(struct p2m *p, bool populate, long before, unsigned int n,
+                    unsigned int order, uint64_t *partial)
+{
+    uint64_t mask = (1ULL << order) - 1;
+    long after;
+    int64_t moved;
+
+    *partial = 0;
+    if (before < 0 || (after = query_reservation(p)) < 0)
+        return -1;
+    moved = populate ? (int64_t)after - before : (int64_t)before - after;
+    if (moved < 0 || (uint64_t)moved > ((uint64_t)n << order) ||
+        (populate && ((uint64_t)moved & mask)))
+        return -1;          /* populate backs whole extents only */
+    *partial = (uint64_t)moved & mask;
+    return (long)((uint64_t)moved >> order);
 }
 
 /* Frames Xen took: the frame table learns it (tracked) or the offset does. */
@@ -150,34 +185,40 @@ static void account_released(struct p2m *p, uint64_t pfn, uint64_t count,
  * fails, leaves the pages before it removed while not counting the extent
  * (common/memory.c: decrease_reservation() -> guest_remove_page()); the
  * reservation tells how many, and *partial gets that number (the pages
- * are the extent's first ones). The caller accounts the partial pages:
- * how depends on who owns the extent.
+ * are the extent's first ones). It may be the whole extent: a hypervisor
+ * that took it and still reported it failed. The caller accounts the
+ * partial pages: how depends on who owns the extent.
  */
 static long decrease_batch(struct p2m *p, unsigned int n, unsigned int order,
                            bool tracked, bool table, uint64_t *partial,
                            struct p2m_result *res)
 {
-    long before = -1, after, done;
+    long before, after, done;
     uint64_t size = 1ULL << order;
     int64_t gone;
 
     *partial = 0;
-    if (order > 0)
-        before = p->synced ? (long)expected_reservation(p)
-                           : query_reservation(p);
+    before = reservation_before(p);
     done = issue(p, false, n, order, res);
     if (done < 0)
         return done;
+    if ((unsigned long)done > n) {
+        done = recount(p, false, before, n, order, partial);
+        if (done < 0)
+            return -XEN_EBADMSG;
+        if (*partial)
+            res->flags |= P2M_R_PARTIAL;
+    }
     for (long i = 0; i < done; i++)
         account_released(p, p->batch[i], size, tracked, table, res);
-    if ((unsigned long)done == n || order == 0 || before < 0)
+    if ((unsigned long)done == n || before < 0 || *partial)
         return done;
 
     after = query_reservation(p);
     if (after < 0)
         return done;
     gone = (int64_t)before - (int64_t)(done * size) - after;
-    if (gone > 0 && (uint64_t)gone < size) {
+    if (gone > 0 && (uint64_t)gone <= size) {
         *partial = (uint64_t)gone;
         res->flags |= P2M_R_PARTIAL;
     }
@@ -249,11 +290,18 @@ static int release_range(struct p2m *p, uint64_t pfn, uint64_t count,
             break;
         }
         cur += (uint64_t)done << order;
-        if ((unsigned long)done == n)
+        if ((unsigned long)done == n && !(res->flags & P2M_R_BAD_COUNT))
             continue;
         if (partial)
             account_released(p, cur, partial, tracked, false, res);
         cur += partial;
+        if (res->flags & P2M_R_BAD_COUNT) {
+            res->stop_pfn = cur < end ? cur : P2M_NO_FRAME;
+            rc = -XEN_EBADMSG;
+            break;
+        }
+        if (partial == 1ULL << order)
+            continue;           /* the extent reported failed went after all */
         if (order > 0) {
             /* Order 9 may exceed the domain's limit, or one page of the
              * extent is special: go on page by page from here. */
@@ -306,12 +354,18 @@ static int populate_range(struct p2m *p, uint64_t pfn, uint64_t count,
     }
     while (cur < end) {
         unsigned int order, n = fill_walk(p, large, cur, end, &order);
-        uint64_t size = 1ULL << order;
+        uint64_t size = 1ULL << order, partial;
+        long before = reservation_before(p);
         long done = issue(p, true, n, order, res);
 
         if (done < 0) {
             res->stop_pfn = cur;
             return (int)done;
+        }
+        if ((unsigned long)done > n &&
+            (done = recount(p, true, before, n, order, &partial)) < 0) {
+            res->stop_pfn = cur;
+            return -XEN_EBADMSG;
         }
         for (long i = 0; i < done; i++) {
             /* Into the heap through its init path (RELEASED -> FREE). */
@@ -322,6 +376,10 @@ static int populate_range(struct p2m *p, uint64_t pfn, uint64_t count,
             res->done += size;
         }
         cur += (uint64_t)done * size;
+        if (res->flags & P2M_R_BAD_COUNT) {
+            res->stop_pfn = cur < end ? cur : P2M_NO_FRAME;
+            return -XEN_EBADMSG;
+        }
         if ((unsigned long)done == n)
             continue;
         if (order > 0) {
@@ -440,7 +498,7 @@ static int shrink(struct p2m *p, uint64_t need, struct p2m_result *res)
         if (done < 0)
             done = 0;   /* nothing went: all blocks back to the heap */
         need -= (uint64_t)done * size;
-        if ((unsigned long)done == n)
+        if ((unsigned long)done == n && !(res->flags & P2M_R_BAD_COUNT))
             continue;
         /* The blocks Xen did not take go back to the heap; of the failed
          * one, the pages Xen did take are released from the free heap. */
@@ -453,6 +511,10 @@ static int shrink(struct p2m *p, uint64_t need, struct p2m_result *res)
         }
         if (res->flags & P2M_R_CALL_ERROR)
             return (int)res->call_error;
+        if (res->flags & P2M_R_BAD_COUNT)
+            return -XEN_EBADMSG;
+        if (partial == size)
+            continue;           /* the block reported failed went after all */
         if (order) {
             order = 0;
             p->st.fallbacks++;

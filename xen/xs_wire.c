@@ -203,15 +203,17 @@ int xs_parse_u32(const char *body, uint32_t len, uint32_t *out)
 
     if (len && body[len - 1] == '\0')
         len--;
-    if (len == 0 || len > 10)
+    if (len == 0)
         return -XEN_EBADMSG;
+    /* Any number of leading zeros: the value decides, checked per digit
+     * (v stays below 2^33, so it never wraps). */
     for (uint32_t i = 0; i < len; i++) {
         if (body[i] < '0' || body[i] > '9')
             return -XEN_EBADMSG;
         v = v * 10 + (uint64_t)(body[i] - '0');
+        if (v > UINT32_MAX)
+            return -XEN_EBADMSG;
     }
-    if (v > UINT32_MAX)
-        return -XEN_EBADMSG;
     *out = (uint32_t)v;
     return 0;
 }

@@ -28,6 +28,8 @@ struct boot_mem_entry {
 
 struct boot_info {
     uint64_t start_info_paddr;
+    bool header_ok;                 /* magic and version accepted: flags can be read */
+    char refusal[128];              /* why start_info was refused, or "" */
     uint32_t version, flags;
     uint64_t rsdp_paddr;
     uint64_t cmdline_paddr;
@@ -51,9 +53,11 @@ struct boot_info {
 
 extern struct boot_info boot_info;
 
-/* Validate and copy start_info. Panics (naming the cause) on a bad magic or
- * an unknown version: nothing in it can be trusted then. */
-void start_info_copy(uint64_t paddr);
+/* Validate and copy start_info into boot_info and boot_cmdline, once, before
+ * the console exists. Returns NULL, or why it was refused (bad magic, unknown
+ * version, no pointer, a memmap too long to keep): kmain panics with it once
+ * the console is up. */
+const char *start_info_copy(uint64_t paddr);
 /* Fill boot_info's memmap from start_info v1 or XENMEM_memory_map. */
 int boot_memmap_fetch(void);
 void boot_info_print(void);

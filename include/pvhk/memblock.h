@@ -41,6 +41,7 @@
 #define MEMBLOCK_EINVAL         (-22)
 #define MEMBLOCK_ENOSPC         (-28)   /* reservation table full */
 #define MEMBLOCK_ECLOSED        (-1)    /* the heap took over: memblock_close() */
+#define MEMBLOCK_EBUSY          (-16)   /* memblock_reserve_exclusive(): overlap */
 
 struct memblock_region {
     paddr_t base;           /* page-aligned */
@@ -70,6 +71,16 @@ int memblock_init(struct memblock *mb, const struct e820_map *map);
  */
 int memblock_reserve(struct memblock *mb, paddr_t base, uint64_t size,
                      const char *label);
+
+/*
+ * memblock_reserve() for a range that must be wholly unreserved: if any
+ * page of [base, base + size) (widened to pages) is reserved already,
+ * nothing changes, MEMBLOCK_EBUSY is returned and *clash (when clash is not
+ * NULL) points at the lowest record it overlaps; otherwise as
+ * memblock_reserve() (*clash NULL).
+ */
+int memblock_reserve_exclusive(struct memblock *mb, paddr_t base, uint64_t size,
+                               const char *label, const struct memblock_region **clash);
 
 /*
  * Allocate size bytes (rounded up to pages) aligned to align (a power of

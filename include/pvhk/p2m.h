@@ -125,6 +125,7 @@ struct p2m {
 #define P2M_R_HEAP_EMPTY    0x10    /* shrink: no free heap frame left */
 #define P2M_R_NO_ROOM       0x20    /* grow: no released frame left */
 #define P2M_R_PARTIAL       0x40    /* a failed extent was partly removed */
+#define P2M_R_BAD_COUNT     0x80    /* Xen answered more extents than asked */
 
 struct p2m_result {
     uint64_t requested;         /* frames asked for */
@@ -150,6 +151,9 @@ struct p2m_result {
  *                 refusal; nothing was done from that frame on;
  *   -XEN_EAGAIN   shrink found no free heap frame;
  *   -XEN_EIO      the account does not match the reservation;
+ *   -XEN_EBADMSG  Xen answered more extents than the call carried: refused,
+ *                 the operation stops, and what Xen did is taken from the
+ *                 reservation (P2M_R_BAD_COUNT);
  *   other         a hypercall's whole-call error.
  */
 

@@ -5,7 +5,7 @@
  * Frames come ONLY from registered extra memory (include/pvhk/extra_mem.h):
  * E820 UNUSABLE ranges on dom0, released RAM on a domU. Never from a map
  * hole: on a real dom0 a hole may be a PCI BAR window that a device claims
- * later (the 2024 Linux PVH balloon thread, seed 000). Never over backed
+ * later (Linux's PVH dom0 balloon met that, xen-devel, 2024). Never over backed
  * RAM: Xen would drop our page and keep counting it (a leak).
  *
  * The frame table is the single truth: a frame the pool may hand out is

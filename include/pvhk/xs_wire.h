@@ -93,7 +93,11 @@ int xs_strings_count(const char *body, uint32_t len);
 int xs_watch_event_parse(const struct xs_msg *m, const char **path,
                          const char **token);
 
-/* Decimal u32 as xenstored writes it ("17\0"): -XEN_EBADMSG if not exactly. */
+/*
+ * A decimal u32 as xenstored stores it ("17", its NUL optional): digits
+ * only, leading zeros allowed, at most 4294967295; else -XEN_EBADMSG and
+ * *out untouched.
+ */
 int xs_parse_u32(const char *body, uint32_t len, uint32_t *out);
 
 /* ---- ring transport ------------------------------------------------------ */

@@ -1,6 +1,6 @@
 /*
  * Host test runner: runs every registered HOST_TEST (or those whose name
- * contains the one argument), prints a summary. Exit status 1 when a test
+ * contains any of the arguments), prints a summary. Exit status 1 when a test
  * failed or when a filter matched no test.
  */
 #include <stdlib.h>
@@ -25,15 +25,25 @@ void host_test_fail(const char *file, int line, const char *expr)
         fprintf(stderr, "  FAIL %s:%d: %s\n", file, line, expr);
 }
 
+/* Does the test's name contain any of the filters (every non-option argument)? */
+static bool name_matches(const char *name, int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--soak") && strstr(name, argv[i]))
+            return true;
+    return false;
+}
+
 int main(int argc, char **argv)
 {
     unsigned passed = 0, failed = 0;
-    const char *filter = NULL;
+    const char *filter = NULL;      /* the first filter, for the message */
+    int nfilters = 0;
 
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--soak"))
             host_soak = true;
-        else
+        else if (!nfilters++)
             filter = argv[i];
     }
     if (getenv("PVHK_SOAK"))
@@ -42,7 +52,7 @@ int main(int argc, char **argv)
     for (struct host_test *t = head; t; t = t->next) {
         struct timespec a, b;
 
-        if (filter && !strstr(t->name, filter))
+        if (nfilters && !name_matches(t->name, argc, argv))
             continue;
         cur_failures = 0;
         clock_gettime(CLOCK_MONOTONIC, &a);
@@ -59,9 +69,10 @@ int main(int argc, char **argv)
         fflush(stdout);
     }
     printf("%u passed, %u failed\n", passed, failed);
-    if (filter && !passed && !failed) {
+    if (nfilters && !passed && !failed) {
         /* A typo in the filter must not look like a clean run. */
-        fprintf(stderr, "hosttests: no test name contains \"%s\"\n", filter);
+        fprintf(stderr, "hosttests: no test name contains \"%s\"%s\n", filter,
+                nfilters > 1 ? " or the other filters" : "");
         return 1;
     }
     return failed ? 1 : 0;

@@ -5,8 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pvhk/boot.h>
 #include <pvhk/cmdline.h>
+#include <pvhk/platform.h>
 #include <pvhk/start_info.h>
+#include <xen/xen.h>
+#include <xen/arch-x86/hvm/start_info.h>
 #include "harness.h"
 
 HOST_TEST(start_info_magic_and_version)
@@ -26,6 +30,123 @@ HOST_TEST(start_info_magic_and_version)
     why = start_info_refusal(0, 7, buf, sizeof(buf));
     REQUIRE(why != NULL);
     CHECK(strstr(why, "bad magic") != NULL);
+}
+
+/* A start_info as a loader lays it out, in host memory (pvhk reads physical
+ * addresses as pointers; here the addresses are the host's). */
+static struct {
+    struct hvm_start_info si;
+    struct hvm_modlist_entry mods[2];
+    struct hvm_memmap_table_entry map[BOOT_MEMMAP_MAX + 1];
+    char cmdline[64], mod0[16];
+} fake;
+
+static struct boot_info bi;
+static char cmd[64];
+
+static uint64_t addr(const void *p) { return (uint64_t)(uintptr_t)p; }
+
+static const char *read_fake(uint32_t magic, uint32_t version, uint32_t flags, unsigned entries)
+{
+    memset(&fake, 0, sizeof(fake));
+    fake.si.magic = magic;
+    fake.si.version = version;
+    fake.si.flags = flags;
+    fake.si.rsdp_paddr = 0xe0000;
+    snprintf(fake.cmdline, sizeof(fake.cmdline), "selftest=boot expect.platform=domU");
+    fake.si.cmdline_paddr = addr(fake.cmdline);
+    snprintf(fake.mod0, sizeof(fake.mod0), "initrd");
+    fake.mods[0] = (struct hvm_modlist_entry){ .paddr = 0x200000, .size = 0x1000,
+                                               .cmdline_paddr = addr(fake.mod0) };
+    fake.si.modlist_paddr = addr(fake.mods);
+    fake.si.nr_modules = 1;
+    for (unsigned i = 0; i < entries; i++)
+        fake.map[i] = (struct hvm_memmap_table_entry){ .addr = i * 0x10000ull, .size = 0x1000,
+                                                       .type = XEN_HVM_MEMMAP_TYPE_RAM };
+    fake.si.memmap_paddr = addr(fake.map);
+    fake.si.memmap_entries = entries;
+    memset(&bi, 0xa5, sizeof(bi));
+    memset(cmd, 'x', sizeof(cmd));
+    return start_info_read(&bi, cmd, sizeof(cmd), addr(&fake.si));
+}
+
+/* One read copies every field once; what the loader writes afterwards does
+ * not reach the copy. */
+HOST_TEST(start_info_read_copies)
+{
+    REQUIRE(read_fake(XEN_HVM_START_MAGIC_VALUE, 1, 0, 3) == NULL);
+    CHECK(bi.header_ok && bi.refusal[0] == '\0');
+    CHECK(bi.start_info_paddr == addr(&fake.si));
+    CHECK(bi.version == 1 && bi.flags == 0 && bi.rsdp_paddr == 0xe0000);
+    CHECK(!strcmp(cmd, "selftest=boot expect.platform=domU"));
+    CHECK(bi.cmdline_len == strlen(fake.cmdline) && !bi.cmdline_rep.truncated);
+    CHECK(bi.nr_modules == 1 && bi.modules[0].paddr == 0x200000 && bi.modules[0].size == 0x1000);
+    CHECK(!strcmp(bi.modules[0].cmdline, "initrd"));
+    CHECK(bi.nr_memmap == 3 && bi.memmap_entries_given == 3);
+    CHECK(bi.memmap[2].addr == 0x20000 && bi.memmap[2].type == XEN_HVM_MEMMAP_TYPE_RAM);
+    CHECK(bi.memmap_source && !strcmp(bi.memmap_source, "start_info v1 memmap"));
+    fake.map[2].addr = 0xdead000;
+    fake.si.flags = SIF_INITDOMAIN;
+    CHECK(bi.memmap[2].addr == 0x20000 && bi.flags == 0);
+
+    /* Version 0 has no memmap: whatever lies after its fields is not read. */
+    REQUIRE(read_fake(XEN_HVM_START_MAGIC_VALUE, 0, SIF_INITDOMAIN | SIF_PRIVILEGED, 3) == NULL);
+    CHECK(bi.nr_memmap == 0 && bi.memmap_source == NULL);
+    CHECK(bi.flags == (SIF_INITDOMAIN | SIF_PRIVILEGED));
+
+    /* A command line longer than the buffer is cut by cmdline_keep(). */
+    memset(fake.cmdline, 'a', sizeof(fake.cmdline) - 1);
+    fake.cmdline[sizeof(fake.cmdline) - 1] = '\0';
+    REQUIRE(start_info_read(&bi, cmd, 16, addr(&fake.si)) == NULL);
+    CHECK(bi.cmdline_len == sizeof(fake.cmdline) - 1 && bi.cmdline_rep.truncated);
+    CHECK(strlen(cmd) < 16 && bi.cmdline_rep.kept == strlen(cmd));
+}
+
+/* A refused start_info is named, and nothing behind its header is read. */
+HOST_TEST(start_info_read_refuses)
+{
+    const char *why;
+
+    why = read_fake(0x12345678, 1, SIF_INITDOMAIN, 3);
+    REQUIRE(why != NULL);
+    CHECK(strstr(why, "bad magic 0x12345678") != NULL && why == bi.refusal);
+    CHECK(!bi.header_ok && bi.flags == 0 && bi.nr_memmap == 0 && bi.nr_modules == 0);
+    CHECK(cmd[0] == '\0');
+
+    why = read_fake(XEN_HVM_START_MAGIC_VALUE, 2, SIF_INITDOMAIN, 3);
+    REQUIRE(why != NULL);
+    CHECK(strstr(why, "unknown version 2") != NULL && !bi.header_ok);
+
+    /* One entry more than pvhk keeps: refused, though the flags were read. */
+    why = read_fake(XEN_HVM_START_MAGIC_VALUE, 1, SIF_INITDOMAIN, BOOT_MEMMAP_MAX + 1);
+    REQUIRE(why != NULL);
+    CHECK(strstr(why, "memmap has 1025 entries, more than pvhk keeps (1024)") != NULL);
+    CHECK(bi.header_ok && bi.flags == SIF_INITDOMAIN && bi.nr_memmap == 0);
+    CHECK(read_fake(XEN_HVM_START_MAGIC_VALUE, 1, 0, BOOT_MEMMAP_MAX) == NULL);
+    CHECK(bi.nr_memmap == BOOT_MEMMAP_MAX);
+
+    why = start_info_read(&bi, cmd, sizeof(cmd), 0);
+    REQUIRE(why != NULL);
+    CHECK(strstr(why, "no hvm_start_info pointer") != NULL && !bi.header_ok);
+}
+
+/* The platform from Xen's CPUID base and the start_info read. */
+HOST_TEST(platform_from_start_info)
+{
+    REQUIRE(read_fake(XEN_HVM_START_MAGIC_VALUE, 0, SIF_INITDOMAIN | SIF_PRIVILEGED, 0) == NULL);
+    CHECK(platform_choose(0x40000000, &bi) == PLATFORM_XEN_DOM0);
+    CHECK(platform_choose(0, &bi) == PLATFORM_BARE);
+    REQUIRE(read_fake(XEN_HVM_START_MAGIC_VALUE, 1, 0, 1) == NULL);
+    CHECK(platform_choose(0x40000100, &bi) == PLATFORM_XEN_DOMU);
+    /* A refused header's flags are not believed (start_info_read() leaves
+     * them zero; platform_choose() does not rely on that). */
+    CHECK(read_fake(0, 0, SIF_INITDOMAIN, 0) != NULL);
+    CHECK(platform_choose(0x40000000, &bi) == PLATFORM_XEN_DOMU);
+    bi.flags = SIF_INITDOMAIN;
+    CHECK(platform_choose(0x40000000, &bi) == PLATFORM_XEN_DOMU);
+    CHECK(!strcmp(platform_name(PLATFORM_BARE), "bare"));
+    CHECK(!strcmp(platform_name(PLATFORM_XEN_DOM0), "dom0"));
+    CHECK(!strcmp(platform_name(PLATFORM_XEN_DOMU), "domU"));
 }
 
 HOST_TEST(cmdline_words)

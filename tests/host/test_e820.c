@@ -713,3 +713,79 @@ HOST_TEST(e820_sanitising_is_idempotent)
             CHECK(map_is(&twice, once.entries, once.nr));
     }
 }
+
+/* ---- boundaries ------------------------------------------------------- */
+
+HOST_TEST(e820_null_out_or_report_refused)
+{
+    const struct e820_entry one = { 0, PAGE_SIZE, RAM };
+    struct e820_map out = { .nr = 5 };
+    struct e820_report rep;
+
+    CHECK(e820_sanitise(&one, 1, NULL, &scratch, &rep) == E820_EINVAL);
+    CHECK(e820_sanitise(&one, 1, &out, &scratch, NULL) == E820_EINVAL);
+    CHECK(out.nr == 5);                 /* untouched on refusal */
+    CHECK(e820_sanitise_raw(&one, E820_RAW_MIN_STRIDE, 1, &out, &scratch,
+                            &rep) == E820_OK && out.nr == 1);
+    CHECK(strcmp(e820_strerror(E820_EINVAL), "invalid arguments") == 0);
+    CHECK(strcmp(e820_strerror(E820_ETOOMANY), "too many raw entries") == 0);
+    CHECK(strcmp(e820_strerror(E820_OK), "ok") == 0);
+    CHECK(strcmp(e820_strerror(-99), "unknown error") == 0);
+}
+
+/* Every check of e820_validate(), each at the entry that breaks it. */
+HOST_TEST(e820_validate_every_rule)
+{
+    static struct e820_map m;
+    uint32_t bad = 99;
+
+    /* More entries than the array holds: refused before reading them. */
+    m.nr = E820_MAX_ENTRIES + 1;
+    CHECK(e820_validate(&m, &bad) != NULL && bad == 0);
+    CHECK(!strcmp(e820_validate(&m, NULL), "more entries than the capacity"));
+    /* The first entry is checked like the others. */
+    m.nr = 2;
+    m.entries[0] = (struct e820_entry){ 0, 0x1000, 9 };
+    m.entries[1] = (struct e820_entry){ 0x2000, 0x1000, RAM };
+    bad = 99;
+    CHECK(e820_validate(&m, &bad) != NULL && bad == 0);
+    m.entries[0].type = RES;
+    m.entries[0].size = 0x1800;             /* size not page-aligned */
+    CHECK(!strcmp(e820_validate(&m, &bad), "not page-aligned") && bad == 0);
+    m.entries[0].size = 0x1000;
+    /* A valid map leaves *bad alone. */
+    bad = 99;
+    CHECK(e820_validate(&m, &bad) == NULL && bad == 99);
+    /* Touching a RAM entry of another type is fine; of the same, not. */
+    m.entries[1].addr = 0x1000;
+    CHECK(e820_validate(&m, NULL) == NULL);
+    m.entries[1].type = RES;
+    CHECK(!strcmp(e820_validate(&m, &bad), "adjacent entries of one type not merged") &&
+          bad == 1);
+    /* An entry after one that reaches 2^64. */
+    m.entries[0] = (struct e820_entry){ 0xfffffffffffff000, 0x1000, RAM };
+    m.entries[1] = (struct e820_entry){ 0xfffffffffffff000, 0x1000, RES };
+    CHECK(!strcmp(e820_validate(&m, &bad), "not sorted or overlapping") && bad == 1);
+}
+
+/*
+ * Output buffers of every size around the line's length (on the heap: a
+ * byte written past one is an ASan report).
+ */
+HOST_TEST(e820_format_every_buffer_size)
+{
+    const struct e820_entry e = { 0x100000, 0x1000, RAM };
+    const char *full = "[mem 0x0000000000100000-0x0000000000100fff] usable";
+    size_t need = strlen(full);
+
+    CHECK(e820_format(&e, NULL, 0) == need);
+    for (size_t len = 1; len <= need + 2; len++) {
+        char *b = malloc(len);
+
+        memset(b, '#', len);
+        CHECKF(e820_format(&e, b, len) == need, "len %zu", len);
+        size_t kept = MIN(len - 1, need);
+        CHECKF(strlen(b) == kept && !memcmp(b, full, kept), "len %zu: %s", len, b);
+        free(b);
+    }
+}

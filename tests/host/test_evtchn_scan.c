@@ -161,3 +161,65 @@ HOST_TEST(evtchn_scan_random)
         CHECKF(f.hits[p] == expect[p], "port %u: %u vs %u", p, f.hits[p],
                expect[p]);
 }
+
+/*
+ * Resume points in the top words, and the resume word's bit 0: the lower
+ * part of the resume word is visited last and must include its first port.
+ */
+HOST_TEST(evtchn_scan_resume_boundaries)
+{
+    static struct fake f;
+    struct evtchn_scan s = { .last_port = 4000 };
+
+    fake_init(&f);
+    raise_port(&f, 3990);       /* word 62, below the resume point */
+    raise_port(&f, 4001);       /* the resume point itself */
+    raise_port(&f, 4010);
+    raise_port(&f, 4095);       /* the last port there is */
+    raise_port(&f, 5);
+    CHECK(evtchn_scan_2l(&s, &f.v, on_port, &f, 4) == 5);
+    CHECK(f.order[0] == 4001 && f.order[1] == 4010 && f.order[2] == 4095 &&
+          f.order[3] == 5 && f.order[4] == 3990);
+    CHECK(s.last_port == 3990);
+
+    /* Resume at port 102 (word 1, bit 38): port 64 is word 1's bit 0. */
+    f.n = 0;
+    s.last_port = 101;
+    raise_port(&f, 64);
+    raise_port(&f, 101);
+    raise_port(&f, 130);
+    CHECK(evtchn_scan_2l(&s, &f.v, on_port, &f, 4) == 3);
+    CHECK(f.n == 3 && f.order[0] == 130 && f.order[1] == 64 && f.order[2] == 101);
+
+    /* After the last port, the scan starts over at port 0. */
+    f.n = 0;
+    s.last_port = 4095;
+    raise_port(&f, 4095);
+    raise_port(&f, 0);
+    CHECK(evtchn_scan_2l(&s, &f.v, on_port, &f, 4) == 2);
+    CHECK(f.order[0] == 0 && f.order[1] == 4095);
+    for (unsigned w = 0; w < EVTCHN_2L_WORDS; w++)
+        CHECK(f.pending[w] == 0);
+}
+
+/* Mask and unmask reach the port's own word and bit, high ports too. */
+HOST_TEST(evtchn_mask_unmask_high_ports)
+{
+    static struct fake f;
+    struct evtchn_scan s = { 0 };
+
+    fake_init(&f);
+    evtchn_mask_2l(&f.v, 4000);
+    CHECK(f.mask[62] == 1ull << 32);
+    for (unsigned w = 0; w < EVTCHN_2L_WORDS; w++)
+        CHECK(w == 62 || f.mask[w] == 0);
+    raise_port(&f, 4000);
+    CHECK(f.upcall == 0 && f.sel == 0);
+    CHECK(evtchn_unmask_2l(&f.v, 4000));
+    CHECK(f.mask[62] == 0 && f.sel == 1ull << 62 && f.upcall == 1);
+    CHECK(evtchn_scan_2l(&s, &f.v, on_port, &f, 4) == 1 && f.hits[4000] == 1);
+    /* Port 4095: the last bit of the last word. */
+    evtchn_mask_2l(&f.v, 4095);
+    CHECK(f.mask[63] == 1ull << 63);
+    CHECK(!evtchn_unmask_2l(&f.v, 4095) && f.mask[63] == 0 && f.upcall == 0);
+}

@@ -181,3 +181,112 @@ HOST_TEST(extra_mem_random_vs_model)
         }
     }
 }
+
+/* ---- boundaries ----------------------------------------------------------- */
+
+/* A range that wraps past 2^64 is inside no region, however it wraps. */
+HOST_TEST(extra_mem_contains_wrapping_range)
+{
+    extra_mem_init(&em);
+    REQUIRE(extra_mem_add(&em, 100, 10, EXTRA_MEM_UNUSABLE) == 0);
+    CHECK(!extra_mem_contains(&em, 105, UINT64_MAX - 50));  /* wraps to 54 */
+    CHECK(!extra_mem_contains(&em, 105, UINT64_MAX));
+    CHECK(extra_mem_contains(&em, 109, 1));
+    CHECK(!extra_mem_contains(&em, 109, 2));                /* one frame over */
+    CHECK(!extra_mem_contains(&em, 99, 2));                 /* one frame under */
+    CHECK(extra_mem_add(&em, UINT64_MAX - 4, 5, EXTRA_MEM_UNUSABLE) == -XEN_EINVAL);
+    CHECK(extra_mem_add(&em, UINT64_MAX - 5, 5, EXTRA_MEM_UNUSABLE) == 0);
+}
+
+/*
+ * A full table (on the heap, exactly one struct: nothing past it may be
+ * read) still folds two regions when a range bridges them.
+ */
+HOST_TEST(extra_mem_fold_in_a_full_table)
+{
+    struct extra_mem *t = malloc(sizeof(*t));
+
+    extra_mem_init(t);
+    for (unsigned i = 0; i < EXTRA_MEM_MAX_REGIONS; i++)
+        REQUIRE(extra_mem_add(t, i * 10, 5, EXTRA_MEM_UNUSABLE) == 0);
+    /* Bridge the last two regions, then the first two. */
+    CHECK(extra_mem_add(t, (EXTRA_MEM_MAX_REGIONS - 2) * 10 + 5, 5,
+                        EXTRA_MEM_UNUSABLE) == 0);
+    CHECK(t->nr_regions == EXTRA_MEM_MAX_REGIONS - 1);
+    CHECK(t->region[EXTRA_MEM_MAX_REGIONS - 2].nr_pfns == 15);
+    CHECK(extra_mem_add(t, 5, 5, EXTRA_MEM_UNUSABLE) == 0);
+    CHECK(t->nr_regions == EXTRA_MEM_MAX_REGIONS - 2);
+    CHECK(t->region[0].start_pfn == 0 && t->region[0].nr_pfns == 15);
+    CHECK(t->region[1].start_pfn == 20 && t->region[1].nr_pfns == 5);
+    CHECK(t->nr_pfns == EXTRA_MEM_MAX_REGIONS * 5 + 10);
+    free(t);
+}
+
+/* Every map entry counts, the first and the one-page ones included. */
+HOST_TEST(extra_mem_from_ranges_edges)
+{
+    const struct extra_mem_range map[] = {
+        { 0x10, 0x1, EXTRA_MEM_E820_UNUSABLE },     /* first, one page */
+        { 0x20, 0x100, EXTRA_MEM_E820_RAM },
+        { 0x200, 0x0, EXTRA_MEM_E820_UNUSABLE },    /* empty */
+        { 0x300, 0x1, EXTRA_MEM_E820_UNUSABLE },
+        { 0x400, 0x8, 4 },                          /* ACPI NVS: neither */
+    };
+    struct extra_mem_report rep;
+
+    extra_mem_init(&em);
+    CHECK(extra_mem_from_ranges(&em, map, ARRAY_SIZE(map), 10, &rep) == 0);
+    CHECK(rep.ram_pfns == 0x100 && rep.unusable_pfns == 2 && rep.limit_pfns == 0xa00);
+    CHECK(rep.registered_pfns == 2 && em.nr_regions == 2);
+    CHECK(extra_mem_find(&em, 0x10) && extra_mem_find(&em, 0x300));
+    CHECK(rep.split == 0 && rep.over_limit_pfns == 0);
+
+    /* An UNUSABLE range that overlaps one registered by hand: the error. */
+    extra_mem_init(&em);
+    REQUIRE(extra_mem_add(&em, 0x300, 1, EXTRA_MEM_RELEASED_RAM) == 0);
+    CHECK(extra_mem_from_ranges(&em, map, ARRAY_SIZE(map), 10, &rep) == -XEN_EEXIST);
+}
+
+/* ratio x RAM saturates at 2^64 - 1, and is exact just below that. */
+HOST_TEST(extra_mem_ratio_limit_saturates)
+{
+    struct extra_mem_range map[] = {
+        { 0, UINT64_MAX / 10, EXTRA_MEM_E820_RAM },
+    };
+    struct extra_mem_report rep;
+
+    extra_mem_init(&em);
+    CHECK(extra_mem_from_ranges(&em, map, 1, 10, &rep) == 0);
+    CHECK(rep.limit_pfns == UINT64_MAX / 10 * 10);          /* ...610 */
+    map[0].nr_pfns = UINT64_MAX / 10 + 1;
+    CHECK(extra_mem_from_ranges(&em, map, 1, 10, &rep) == 0);
+    CHECK(rep.limit_pfns == UINT64_MAX);
+    CHECK(extra_mem_from_ranges(&em, map, 1, 0, &rep) == 0 && rep.limit_pfns == 0);
+}
+
+/*
+ * Once the table is full, the rest of the map is dropped, even a range
+ * that could extend a region registered earlier by hand without a slot.
+ */
+HOST_TEST(extra_mem_from_ranges_stops_when_full)
+{
+    static struct extra_mem_range map[EXTRA_MEM_MAX_REGIONS + 3];
+    const uint64_t base = 1 << 20, hand = 1 << 24;
+    struct extra_mem_report rep;
+    unsigned n = 0;
+
+    extra_mem_init(&em);
+    REQUIRE(extra_mem_add(&em, hand, 10, EXTRA_MEM_UNUSABLE) == 0);
+    map[n++] = (struct extra_mem_range){ 0, 1 << 20, EXTRA_MEM_E820_RAM };
+    /* 127 ranges fill the table, the 128th finds it full... */
+    for (unsigned i = 0; i < EXTRA_MEM_MAX_REGIONS; i++)
+        map[n++] = (struct extra_mem_range){ base + i * 4, 2,
+                                             EXTRA_MEM_E820_UNUSABLE };
+    /* ...and this one would only extend the region registered by hand. */
+    map[n++] = (struct extra_mem_range){ hand + 10, 3, EXTRA_MEM_E820_UNUSABLE };
+    CHECK(extra_mem_from_ranges(&em, map, n, 10, &rep) == -XEN_ENOSPC);
+    CHECK(em.nr_regions == EXTRA_MEM_MAX_REGIONS);
+    CHECK(rep.registered_pfns == (EXTRA_MEM_MAX_REGIONS - 1) * 2);
+    CHECK(rep.dropped_pfns == 2 + 3);
+    CHECK(!extra_mem_find(&em, hand + 10) && extra_mem_find(&em, hand + 9));
+}

@@ -879,3 +879,179 @@ HOST_TEST(gnttab_random_against_model)
     CHECK(!p->x.crashed);
     pair_free(p);
 }
+
+/* ---- boundaries ------------------------------------------------------------ */
+
+/* A v1 entry's frame is 32 bits: gfn 0xffffffff is the last one it holds. */
+HOST_TEST(gnttab_gfn_and_ref_limits)
+{
+    struct gdom *d = gdom_new(0, 1, NULL);
+    struct gnttab_copy op;
+    struct gnttab_copy_end loc = { false, 0, 3, 0 };
+    struct gnttab_copy_end top = { true, 1, 0xffffffffull, 0 };
+    struct gnttab_copy_end past = { true, 1, 0x100000000ull, 0 };
+    grant_ref_t r;
+    unsigned before;
+
+    REQUIRE(gnttab_grant_access(&d->book, 7, 0xffffffffull, false, &r) == 0);
+    CHECK(gnttab_book_entry(&d->book, r)->frame == 0xffffffffu);
+    before = d->book.nr_free;
+    CHECK(gnttab_grant_access(&d->book, 7, 0x100000000ull, false, &r) ==
+          -XEN_ERANGE);
+    CHECK(d->book.nr_free == before);
+    /* The same for a copy's grant reference. */
+    CHECK(gnttab_build_copy(&op, &top, &loc, 1) == 0 &&
+          op.source.u.ref == 0xffffffffu);
+    CHECK(gnttab_build_copy(&op, &loc, &top, 1) == 0 &&
+          op.dest.u.ref == 0xffffffffu);
+    CHECK(gnttab_build_copy(&op, &past, &loc, 1) == -XEN_ERANGE);
+    CHECK(gnttab_build_copy(&op, &loc, &past, 1) == -XEN_ERANGE);
+    /* A local frame is a full 64-bit gmfn. */
+    loc.ref_or_gfn = 0x100000000ull;
+    CHECK(gnttab_build_copy(&op, &loc, &top, 1) == 0 &&
+          op.source.u.gmfn == 0x100000000ull);
+    gdom_free(d);
+}
+
+/* A grow callback that hands back an unusable frame: refused, no retry. */
+static unsigned bad_grows;
+
+static int grow_unaligned(void *ctx, uint32_t idx, grant_entry_v1_t **va)
+{
+    (void)idx;
+    bad_grows++;
+    *va = (grant_entry_v1_t *)((uint8_t *)ctx + 8);
+    return 0;
+}
+
+HOST_TEST(gnttab_grow_refused_frame)
+{
+    static grant_entry_v1_t *frames[2];
+    static uint32_t link[2 * GNTTAB_EPF];
+    grant_entry_v1_t *f0 = aligned_alloc(PAGE_SIZE, PAGE_SIZE);
+    struct gnttab_book b;
+    grant_ref_t r;
+
+    memset(f0, 0, PAGE_SIZE);
+    gnttab_book_init(&b, frames, link, 2, grow_unaligned, f0, NULL);
+    REQUIRE(gnttab_book_add_frame(&b, f0) == 0);
+    while (b.nr_free)
+        REQUIRE(gnttab_book_alloc_ref(&b, &r) == 0);
+    bad_grows = 0;
+    CHECK(gnttab_book_alloc_ref(&b, &r) == -XEN_EINVAL);
+    CHECK(bad_grows == 1 && b.nr_frames == 1 && b.nr_free == 0);
+    free(f0);
+}
+
+/* Unmap ops built from a map batch carry nothing but what Xen needs. */
+HOST_TEST(gnttab_unmap_of_mapped_is_clean)
+{
+    struct gnttab_map_grant_ref map[3];
+    struct gnttab_unmap_grant_ref out[3];
+
+    memset(map, 0, sizeof(map));
+    memset(out, 0xa5, sizeof(out));     /* whatever the caller's array held */
+    map[0] = (struct gnttab_map_grant_ref){ .host_addr = 0x1000, .handle = 4,
+                                            .status = GNTST_okay };
+    map[1] = (struct gnttab_map_grant_ref){ .host_addr = 0x2000, .handle = 5,
+                                            .status = GNTST_bad_gntref };
+    map[2] = (struct gnttab_map_grant_ref){ .host_addr = 0x3000, .handle = 6,
+                                            .status = GNTST_okay };
+    CHECK(gnttab_build_unmap_of_mapped(map, 3, out) == 2);
+    CHECK(out[0].host_addr == 0x1000 && out[0].handle == 4 &&
+          out[0].dev_bus_addr == 0 && out[0].status == GNTTAB_ST_NOT_DONE);
+    CHECK(out[1].host_addr == 0x3000 && out[1].handle == 6 &&
+          out[1].dev_bus_addr == 0);
+}
+
+/*
+ * A book with exactly one frame's link array (on the heap: reading the
+ * link of ref GNTTAB_EPF would be an ASan report), no grow callback.
+ */
+HOST_TEST(gnttab_book_edges)
+{
+    grant_entry_v1_t **frames = calloc(2, sizeof(*frames));
+    uint32_t *link = malloc(GNTTAB_EPF * sizeof(*link));
+    grant_entry_v1_t *f0 = aligned_alloc(PAGE_SIZE, PAGE_SIZE);
+    struct gnttab_book b;
+    grant_ref_t r, *refs;
+    unsigned free0;
+
+    memset(f0, 0, PAGE_SIZE);
+    /* max_frames 2 but no way to grow: full is full, nothing is called. */
+    gnttab_book_init(&b, frames, link, 2, NULL, NULL, NULL);
+    CHECK(gnttab_book_add_frame(&b, NULL) == -XEN_EINVAL);
+    CHECK(gnttab_book_add_frame(&b, (grant_entry_v1_t *)((uint8_t *)f0 + 64)) ==
+          -XEN_EINVAL);
+    CHECK(b.nr_frames == 0 && b.nr_free == 0);
+    REQUIRE(gnttab_book_add_frame(&b, f0) == 0);
+    /* The ref one past the table: neither freed nor ended. */
+    CHECK(gnttab_book_free_ref(&b, GNTTAB_EPF) == -XEN_EINVAL);
+    CHECK(gnttab_end_access(&b, GNTTAB_EPF) == -XEN_EINVAL);
+    CHECK(gnttab_book_entry(&b, GNTTAB_EPF - 1) == &f0[GNTTAB_EPF - 1]);
+
+    /* alloc_refs takes exactly n (into an array of exactly n). */
+    free0 = b.nr_free;
+    refs = malloc(3 * sizeof(*refs));
+    CHECK(gnttab_book_alloc_refs(&b, refs, 3) == 0);
+    CHECK(b.nr_free == free0 - 3 && refs[0] != refs[1] && refs[1] != refs[2]);
+    for (unsigned i = 0; i < 3; i++)
+        CHECK(link[refs[i]] == GNTTAB_LINK_INUSE);
+    free(refs);
+    CHECK(gnttab_book_alloc_refs(&b, NULL, 0) == 0 && b.nr_free == free0 - 3);
+
+    while (b.nr_free)
+        REQUIRE(gnttab_book_alloc_ref(&b, &r) == 0);
+    CHECK(gnttab_book_alloc_ref(&b, &r) == -XEN_ENOSPC);
+    /* A grant on a full book is refused without writing any entry. */
+    uint8_t before[PAGE_SIZE];
+    memcpy(before, f0, PAGE_SIZE);
+    CHECK(gnttab_grant_access(&b, 3, 77, false, &r) == -XEN_ENOSPC);
+    CHECK(!memcmp(before, f0, PAGE_SIZE));
+    free(f0);
+    free(link);
+    free(frames);
+}
+
+/* Every op of a batch is checked, the first as much as the last. */
+HOST_TEST(gnttab_build_checks_every_op)
+{
+    struct gnttab_map_grant_ref map[3];
+    struct gnttab_unmap_grant_ref unmap[3];
+    grant_ref_t refs[3] = { 8, 9, 10 };
+    grant_handle_t h[3] = { 1, 2, 3 };
+    uint64_t a[3] = { 0, 0x2000, 0x3000 };
+
+    CHECK(gnttab_build_map(map, 3, 1, refs, a, false) == -XEN_EINVAL);
+    CHECK(gnttab_build_unmap(unmap, 3, a, h) == -XEN_EINVAL);
+    a[0] = 0x1800;
+    CHECK(gnttab_build_map(map, 3, 1, refs, a, false) == -XEN_EINVAL);
+    CHECK(gnttab_build_unmap(unmap, 3, a, h) == -XEN_EINVAL);
+    a[0] = 0x3000;                      /* the same frame as the last op */
+    CHECK(gnttab_build_map(map, 3, 1, refs, a, false) == -XEN_EINVAL);
+    a[0] = 0x1000;
+    /* What the caller's arrays held before does not leak into the ops. */
+    memset(map, 0xa5, sizeof(map));
+    REQUIRE(gnttab_build_map(map, 3, 1, refs, a, true) == 0);
+    for (unsigned i = 0; i < 3; i++) {
+        CHECK(map[i].host_addr == a[i] && map[i].ref == refs[i] && map[i].dom == 1);
+        CHECK(map[i].flags == (GNTMAP_host_map | GNTMAP_readonly));
+        CHECK(map[i].dev_bus_addr == 0 && map[i].handle == 0 &&
+              map[i].status == GNTTAB_ST_NOT_DONE);
+    }
+}
+
+/* A copy end named by a grant ref carries only the ref in the union. */
+HOST_TEST(gnttab_copy_op_is_clean)
+{
+    struct gnttab_copy op;
+    struct gnttab_copy_end g = { true, 1, 12, 100 };
+    struct gnttab_copy_end l = { false, 0, 5, 200 };
+
+    memset(&op, 0xa5, sizeof(op));
+    REQUIRE(gnttab_build_copy(&op, &g, &l, 50) == 0);
+    CHECK(op.source.u.gmfn == 12 && op.source.domid == 1 && op.source.offset == 100);
+    CHECK(op.dest.u.gmfn == 5 && op.dest.domid == DOMID_SELF && op.dest.offset == 200);
+    CHECK(op.len == 50 && op.flags == GNTCOPY_source_gref &&
+          op.status == GNTTAB_ST_NOT_DONE);
+}

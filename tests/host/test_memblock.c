@@ -168,6 +168,39 @@ HOST_TEST(memblock_overlap_first_label_keeps_pages)
     CHECK(reserved_is(&mb, 3, 0x300000, 0x80000, "B"));
 }
 
+/* An exclusive reservation that meets an existing one is refused whole,
+ * naming the lowest record it meets; one that only touches is taken. */
+HOST_TEST(memblock_exclusive_refuses_overlap)
+{
+    const struct memblock_region *clash = (const void *)1;
+
+    REQUIRE(memblock_init(&mb, &qemu_512) == 0);
+    REQUIRE(memblock_reserve(&mb, 0x200000, 0x100000, "image") == 0);
+    REQUIRE(memblock_reserve(&mb, 0x400000, 0x1000, "module") == 0);
+    uint32_t before = mb.nr_reserved;
+
+    /* The last byte of the range is in "image": refused, nothing recorded. */
+    CHECK(memblock_reserve_exclusive(&mb, 0x100000, 0x100001, "trim", &clash) ==
+          MEMBLOCK_EBUSY);
+    REQUIRE(clash != NULL);
+    CHECK(clash->base == 0x200000 && !strcmp(clash->label, "image"));
+    CHECK(mb.nr_reserved == before && memblock_is_free(&mb, 0x100000, 0x100000));
+    /* Spanning both: the lower is named. */
+    CHECK(memblock_reserve_exclusive(&mb, 0x2ff000, 0x200000, "trim", &clash) ==
+          MEMBLOCK_EBUSY);
+    CHECK(clash && !strcmp(clash->label, "image"));
+    CHECK(memblock_reserve_exclusive(&mb, 0x3ff000, 0x2000, "trim", &clash) ==
+          MEMBLOCK_EBUSY);
+    CHECK(clash && !strcmp(clash->label, "module"));
+    /* Touching on both sides is no overlap. */
+    CHECK(memblock_reserve_exclusive(&mb, 0x300000, 0x100000, "trim", &clash) == 0);
+    CHECK(clash == NULL);
+    CHECK(reserved_is(&mb, 2, 0x300000, 0x100000, "trim"));
+    CHECK(memblock_reserve_exclusive(&mb, 0x500000, 0, "trim", NULL) == 0);
+    memblock_close(&mb);
+    CHECK(memblock_reserve_exclusive(&mb, 0x600000, 0x1000, "trim", NULL) == MEMBLOCK_ECLOSED);
+}
+
 HOST_TEST(memblock_same_label_merges)
 {
     static char dyn[] = "boot";     /* equal text, other pointer */
@@ -449,6 +482,98 @@ HOST_TEST(memblock_random_against_page_model)
             }
         }
     }
+}
+
+/* ---- boundaries ------------------------------------------------------- */
+
+/* Sizes that would wrap past 2^64 are refused, not read as small ranges. */
+HOST_TEST(memblock_wrapping_sizes_refused)
+{
+    REQUIRE(memblock_init(&mb, &qemu_512) == 0);
+    CHECK(!memblock_is_ram(&mb, 0x1000, UINT64_MAX - 0x800));
+    CHECK(!memblock_is_free(&mb, 0x1000, UINT64_MAX - 0x800));
+    CHECK(!memblock_is_reserved(&mb, 0, UINT64_MAX));
+    CHECK(memblock_reserve(&mb, 0x1000, UINT64_MAX - 0x800, "x") == MEMBLOCK_EINVAL);
+    CHECK(mb.nr_reserved == 1);
+    CHECK(memblock_alloc(&mb, UINT64_MAX - 100, 0, MEMBLOCK_ALLOC_ANYWHERE, "x") == 0);
+    CHECK(memblock_alloc(&mb, (1ULL << 52) + 1, 0, MEMBLOCK_ALLOC_ANYWHERE, "x") == 0);
+    CHECK(mb.nr_reserved == 1);
+}
+
+/* Size 0 and 1 mean the page holding base, even at a page's last byte. */
+HOST_TEST(memblock_last_byte_of_a_page)
+{
+    REQUIRE(memblock_init(&mb, &qemu_512) == 0);
+    REQUIRE(memblock_reserve(&mb, 0x3000, 0x1000, "next") == 0);
+    CHECK(memblock_is_free(&mb, 0x2fff, 0));
+    CHECK(memblock_is_free(&mb, 0x2fff, 1));
+    CHECK(!memblock_is_free(&mb, 0x2fff, 2));
+    CHECK(memblock_reserve(&mb, 0x1fff, 1, "one") == 0);
+    CHECK(reserved_is(&mb, 1, 0x1000, 0x1000, "one"));
+    CHECK(reserved_is(&mb, 2, 0x3000, 0x1000, "next"));
+}
+
+/* RAM at exactly 2^52 is beyond the limit: ignored, no empty region. */
+HOST_TEST(memblock_ram_at_the_limit)
+{
+    const struct e820_map m = { .nr = 2, .entries = {
+        { 0x0, 0x10000, E820_RAM },
+        { 1ULL << 52, 0x4000, E820_RAM },
+    } };
+
+    REQUIRE(memblock_init(&mb, &m) == 0);
+    CHECK(mb.nr_memory == 1 && mb.ignored_pages == 4);
+    CHECK(memblock_free_pages(&mb) == 15);
+    CHECK(!memblock_is_ram(&mb, (1ULL << 52) - 1, 1));
+}
+
+/* A label equal to the first record's merges with it; NULL reads "?". */
+HOST_TEST(memblock_labels_at_the_edges)
+{
+    REQUIRE(memblock_init(&mb, &qemu_512) == 0);
+    CHECK(memblock_reserve(&mb, 0x1000, 0x1000, "page 0") == 0);
+    CHECK(mb.nr_reserved == 1 && reserved_is(&mb, 0, 0, 0x2000, "page 0"));
+    CHECK(memblock_reserve(&mb, 0x5000, 0x1000, NULL) == 0);
+    CHECK(reserved_is(&mb, 1, 0x5000, 0x1000, "?"));
+    CHECK(memblock_reserve(&mb, 0x6000, 0x1000, NULL) == 0);
+    CHECK(mb.nr_reserved == 2 && reserved_is(&mb, 1, 0x5000, 0x2000, "?"));
+    CHECK(strcmp(memblock_strerror(0), "ok") == 0);
+    CHECK(strcmp(memblock_strerror(MEMBLOCK_EINVAL),
+                 "range beyond the addressable limit") == 0);
+    CHECK(strcmp(memblock_strerror(-2), "unknown error") == 0);
+    /* Alignment 1 is a page; any power of two is taken. */
+    CHECK(memblock_alloc(&mb, 1, 1, MiB(1), "a1") == 0x9e000);
+    CHECK(memblock_alloc(&mb, 1, 2, MiB(1), "a2") == 0x9d000);
+}
+
+/*
+ * A map of 128 entries and a table of 128 records, each in a heap block of
+ * exactly its struct's size: no query reads past either.
+ */
+HOST_TEST(memblock_full_tables_on_the_heap)
+{
+    struct e820_map *m = malloc(sizeof(*m));
+    struct memblock *b = malloc(sizeof(*b));
+    uint32_t i;
+
+    m->nr = E820_MAX_ENTRIES;
+    for (i = 0; i < E820_MAX_ENTRIES; i++)
+        m->entries[i] = (struct e820_entry){ PFN_PHYS(2 * i + 1), PAGE_SIZE,
+                                             E820_RAM };
+    REQUIRE(memblock_init(b, m) == 0);
+    CHECK(b->nr_memory == E820_MAX_ENTRIES);
+    CHECK(memblock_free_pages(b) == E820_MAX_ENTRIES);
+    for (i = 1; b->nr_reserved < MEMBLOCK_MAX_RESERVED; i++)
+        REQUIRE(memblock_reserve(b, PFN_PHYS(2 * i + 1), PAGE_SIZE,
+                                 i % 2 ? "odd" : "even") == 0);
+    CHECK(b->nr_reserved == MEMBLOCK_MAX_RESERVED);
+    CHECK(!memblock_is_reserved(b, PFN_PHYS(1000), PAGE_SIZE));
+    CHECK(!memblock_is_free(b, PFN_PHYS(1000), PAGE_SIZE));
+    CHECK(memblock_is_free(b, PFN_PHYS(1), PAGE_SIZE) && memblock_free_pages(b) == 1);
+    CHECK(!memblock_is_ram(b, PFN_PHYS(2 * E820_MAX_ENTRIES), PAGE_SIZE));
+    CHECK(memblock_is_reserved(b, PFN_PHYS(2 * 127 + 1), PAGE_SIZE));
+    free(m);
+    free(b);
 }
 
 /* Once the heap took over, memblock refuses every new reservation and

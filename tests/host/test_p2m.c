@@ -773,3 +773,291 @@ HOST_TEST(p2m_release_respects_inuse_blocks)
     w->pa = NULL;
     world_free(w);
 }
+
+/* ---- a hypervisor that answers oddly -------------------------------------- */
+
+/*
+ * Xen removes the whole failing extent yet reports it not done (the
+ * reservation shows it went): those pages are gone, so they are RELEASED
+ * and accounted, and since nothing was refused the release goes on.
+ */
+HOST_TEST(p2m_release_whole_extent_taken_but_reported_failed)
+{
+    struct world *w = &W;
+    struct p2m_result r;
+
+    world_dom0(w, 8192, 0, 1 << 20, 1 << 20);
+    /* Order 9: call 1 does extent 0, then all of extent 1, says 1. */
+    w->sim.fault = (struct xen_sim_fault){ .at_call = w->sim.calls + 1,
+                                           .extent = 1, .page = 512 };
+    CHECK(p2m_release(&w->p, 2048, 2048, 0, &r) == 0);
+    CHECKF(r.done == 2048 && r.stop_pfn == P2M_NO_FRAME, "done %lu",
+           (unsigned long)r.done);
+    CHECK((r.flags & P2M_R_SHORT) && (r.flags & P2M_R_PARTIAL));
+    for (uint64_t f = 2048; f < 4096; f++)
+        CHECK(w->mft.st[f] == M_RELEASED);
+    CHECK(world_ok(w, "whole order-9 extent reported failed"));
+
+    /* Order 0: frame 103 goes, the call says 3 of 50 were done. */
+    w->p.mode = P2M_MODE_BATCH;
+    w->sim.fault = (struct xen_sim_fault){ .at_call = w->sim.calls + 1,
+                                           .extent = 3, .page = 1 };
+    CHECK(p2m_release(&w->p, 100, 50, 0, &r) == 0);
+    CHECKF(r.done == 50, "done %lu", (unsigned long)r.done);
+    CHECK(w->mft.st[103] == M_RELEASED && w->mft.st[149] == M_RELEASED);
+    CHECK(world_ok(w, "whole order-0 extent reported failed"));
+    world_free(w);
+}
+
+/* The same for the balloon: the block Xen took while saying no is not
+ * handed back to the heap as if it were still backed. */
+HOST_TEST(p2m_shrink_whole_extent_taken_but_reported_failed)
+{
+    struct world *w = &W;
+    struct p2m_result r;
+
+    world_dom0(w, 4096, 0, 1 << 20, 1 << 20);
+    w->sim.fault = (struct xen_sim_fault){ .at_call = w->sim.calls + 1,
+                                           .extent = 1, .page = 512 };
+    CHECK(p2m_set_target(&w->p, 4096 - 1024, &r) == 0);
+    CHECKF(r.done == 1024 && w->p.backed == 4096 - 1024, "done %lu",
+           (unsigned long)r.done);
+    CHECK(world_ok(w, "shrink, whole extent reported failed"));
+    for (uint64_t i = 0; i < w->mft.n; i++)
+        CHECK(w->mft.st[i] != M_INUSE);
+    world_free(w);
+}
+
+/*
+ * A count above the extents the call carried answers no call of ours: the
+ * operation stops with -XEN_EBADMSG (P2M_R_BAD_COUNT), and what Xen did is
+ * read from the reservation instead, so no frame is lost either way.
+ */
+HOST_TEST(p2m_count_above_asked_is_refused)
+{
+    struct world *w = &W;
+    struct p2m_result r;
+
+    world_dom0(w, 8192, 0, 1 << 20, 1 << 20);
+    /* Release: both order-9 extents done, 3 reported. */
+    w->sim.fault = (struct xen_sim_fault){ .at_call = w->sim.calls + 1,
+                                           .extent = 512, .over = 1 };
+    CHECK(p2m_release(&w->p, 2048, 1024, 0, &r) == -XEN_EBADMSG);
+    CHECKF(r.done == 1024 && (r.flags & P2M_R_BAD_COUNT), "done %lu flags %#x",
+           (unsigned long)r.done, r.flags);
+    CHECK(world_ok(w, "release, all done, count above asked"));
+    /* Release: one of two extents done, 7 reported: the one, then stop. */
+    w->sim.fault = (struct xen_sim_fault){ .at_call = w->sim.calls + 1,
+                                           .extent = 1, .over = 6 };
+    CHECK(p2m_release(&w->p, 4096, 1024, 0, &r) == -XEN_EBADMSG);
+    CHECKF(r.done == 512 && r.stop_pfn == 4096 + 512, "done %lu stop %#lx",
+           (unsigned long)r.done, (unsigned long)r.stop_pfn);
+    CHECK(w->mft.st[4096 + 511] == M_RELEASED && w->mft.st[4096 + 512] == M_FREE);
+    CHECK(world_ok(w, "release, one done, count above asked"));
+    /* Populate: both extents back, 3 reported. */
+    w->sim.fault = (struct xen_sim_fault){ .at_call = w->sim.calls + 1,
+                                           .extent = 512, .over = 1 };
+    CHECK(p2m_populate(&w->p, 2048, 1024, &r) == -XEN_EBADMSG);
+    CHECK(r.done == 1024 && (r.flags & P2M_R_BAD_COUNT));
+    CHECK(w->mft.st[2048] == M_FREE && w->mft.st[3071] == M_FREE);
+    CHECK(world_ok(w, "populate, all done, count above asked"));
+    /* Populate order 0: 3 of 10 frames, 11 reported. */
+    w->p.mode = P2M_MODE_BATCH;
+    REQUIRE(p2m_release(&w->p, 100, 10, 0, &r) == 0);
+    w->sim.fault = (struct xen_sim_fault){ .at_call = w->sim.calls + 1,
+                                           .extent = 3, .over = 8 };
+    CHECK(p2m_populate(&w->p, 100, 10, &r) == -XEN_EBADMSG);
+    CHECKF(r.done == 3 && r.stop_pfn == 103, "done %lu stop %#lx",
+           (unsigned long)r.done, (unsigned long)r.stop_pfn);
+    CHECK(w->mft.st[102] == M_FREE && w->mft.st[103] == M_RELEASED);
+    CHECK(world_ok(w, "populate, 3 done, count above asked"));
+    /* Shrink: the block goes, 2 reported; no block is left INUSE. */
+    w->p.mode = P2M_MODE_LARGE;
+    uint64_t backed = w->p.backed;
+    w->sim.fault = (struct xen_sim_fault){ .at_call = w->sim.calls + 1,
+                                           .extent = 512, .over = 1 };
+    CHECK(p2m_set_target(&w->p, backed - 512, &r) == -XEN_EBADMSG);
+    CHECK(r.done == 512 && w->p.backed == backed - 512);
+    CHECK(world_ok(w, "shrink, count above asked"));
+    for (uint64_t i = 0; i < w->mft.n; i++)
+        CHECK(w->mft.st[i] != M_INUSE);
+    /* A count the reservation cannot explain: nothing accounted, the
+     * frames stay ours, the call is still refused. */
+    w->sim.fault = (struct xen_sim_fault){ .at_call = w->sim.calls + 1,
+                                           .extent = 0, .over = 3 };
+    CHECK(p2m_release(&w->p, 6144, 1024, 0, &r) == -XEN_EBADMSG);
+    CHECK(r.done == 0 && r.stop_pfn == 6144 && w->mft.st[6144] == M_FREE);
+    CHECK(world_ok(w, "release, nothing done, count above asked"));
+    world_free(w);
+}
+
+/* ---- boundaries ----------------------------------------------------------- */
+
+/* The account check: live after p2m_sync() only, and it does say so. */
+HOST_TEST(p2m_check_reports_a_mismatch)
+{
+    struct world *w = &W;
+    struct p2m_result r;
+
+    /* Before the sync nothing is compared: no reservation in the result. */
+    xen_sim_init(&w->sim, 4096, 1 << 20, 1 << 20);
+    xen_sim_back(&w->sim, 0, 4096);
+    xen_sim_ops(&w->sim, &w->ops);
+    mft_init(&w->mft, &w->fops, 0, 4096, M_FREE);
+    p2m_init(&w->p, &w->ops, &w->fops, 4096);
+    CHECK(!w->p.synced && w->p.last_reservation == -1 && w->p.offset == 0);
+    xen_sim_special(&w->sim, 7);
+    CHECK(p2m_release(&w->p, 100, 1, 0, &r) == 0);
+    CHECK(r.reservation == -1 && r.expected == -1 && !(r.flags & P2M_R_MISMATCH));
+    CHECK(p2m_check(&w->p, &r) == 0 && w->p.st.mismatches == 0);
+    /* A sync whose query fails changes nothing and turns nothing on. */
+    w->sim.query_error = -XEN_ENOSYS;
+    memset(&r, 0, sizeof(r));
+    CHECK(p2m_sync(&w->p, &r) == -XEN_ENOSYS);
+    CHECK((r.flags & P2M_R_CALL_ERROR) && r.call_error == -XEN_ENOSYS);
+    CHECK(!w->p.synced && w->p.offset == 0 && w->p.last_reservation == -1);
+    /* A reservation of 0 is a reservation, not an error. */
+    w->sim.query_error = 0;
+    w->sim.reservation = 0;
+    memset(&r, 0, sizeof(r));
+    CHECK(p2m_sync(&w->p, &r) == 0 && w->p.synced && r.flags == 0);
+    CHECK(w->p.offset == -(int64_t)w->p.backed && w->p.last_reservation == 0);
+    CHECK(r.reservation == 0 && r.expected == 0);
+    world_free(w);
+
+    /* After it, Xen counting pages behind our back is reported. */
+    world_dom0(w, 4096, 0, 1 << 20, 1 << 20);
+    CHECK(p2m_release(&w->p, 100, 1, 0, &r) == 0);
+    CHECK(r.reservation == (long)w->sim.reservation && r.expected == r.reservation);
+    xen_sim_special(&w->sim, 2);
+    CHECK(p2m_release(&w->p, 101, 1, 0, &r) == -XEN_EIO);
+    CHECK((r.flags & P2M_R_MISMATCH) && r.done == 1);
+    CHECK(r.reservation == (long)w->sim.reservation && r.expected == r.reservation - 2);
+    CHECK(w->p.st.mismatches == 1 && w->p.last_reservation == r.reservation);
+    world_free(w);
+}
+
+/* Ranges that wrap past 2^64 are refused before anything is touched. */
+HOST_TEST(p2m_ranges_past_2_64_refused)
+{
+    struct world *w = &W;
+    struct p2m_result r;
+    uint64_t top = UINT64_MAX - 9;      /* 10 frames to 2^64, 20 asked */
+
+    world_dom0(w, 4096, 0, 1 << 20, 1 << 20);
+    CHECK(p2m_release(&w->p, top, 20, 0, &r) == -XEN_EINVAL);
+    CHECK(r.hypercalls == 0 && r.done == 0 && w->p.st.scrubbed == 0);
+    CHECK(p2m_populate(&w->p, top, 20, &r) == -XEN_EINVAL && r.hypercalls == 0);
+    /* Exactly to 2^64 still wraps (the end is not representable). */
+    CHECK(p2m_release(&w->p, top, 10, 0, &r) == -XEN_EINVAL);
+    CHECK(p2m_populate(&w->p, top, 10, &r) == -XEN_EINVAL && r.hypercalls == 0);
+    CHECK(w->sim.calls == 0 && w->sim.v_bad_gpfn == 0);
+    CHECK(world_ok(w, "wrapping ranges"));
+    world_free(w);
+}
+
+/* Nothing asked, nothing done: not even a frame-table question. */
+HOST_TEST(p2m_release_of_nothing)
+{
+    struct world *w = &W;
+    struct p2m_result r;
+
+    w->pa = &PA;
+    world_dom0(w, 4096, 0, 1 << 20, 1 << 20);
+    CHECK(p2m_release(&w->p, 100, 0, 0, &r) == 0);
+    CHECK(r.done == 0 && r.hypercalls == 0 && r.flags == 0);
+    CHECK(p2m_release(&w->p, 1ULL << 40, 0, 0, &r) == 0);   /* outside */
+    CHECK(p2m_populate(&w->p, 100, 0, &r) == 0 && r.hypercalls == 0);
+    CHECK(world_ok(w, "release of nothing"));
+    w->pa = NULL;
+    world_free(w);
+}
+
+HOST_TEST(p2m_populate_call_error_changes_nothing)
+{
+    struct world *w = &W;
+    struct p2m_result r;
+
+    world_dom0(w, 4096, 0, 1 << 20, 1 << 20);
+    REQUIRE(p2m_release(&w->p, 1024, 1024, 0, &r) == 0);
+    w->sim.fault = (struct xen_sim_fault){ .at_call = w->sim.calls + 1,
+                                           .call_error = -XEN_ENOSYS };
+    CHECK(p2m_populate(&w->p, 1024, 1024, &r) == -XEN_ENOSYS);
+    CHECK(r.done == 0 && r.stop_pfn == 1024 && (r.flags & P2M_R_CALL_ERROR));
+    CHECK(r.call_error == -XEN_ENOSYS);
+    CHECK(w->mft.st[1024] == M_RELEASED && w->mft.st[2047] == M_RELEASED);
+    CHECK(world_ok(w, "populate call error"));
+    world_free(w);
+}
+
+/* A shrink of exactly one large page is one order-9 extent in one call. */
+HOST_TEST(p2m_shrink_exactly_one_large_page)
+{
+    struct world *w = &W;
+    struct p2m_result r;
+    uint64_t c9;
+
+    world_dom0(w, 4096, 0, 1 << 20, 1 << 20);
+    c9 = w->sim.calls_at_order[9];
+    CHECK(p2m_set_target(&w->p, 4096 - 512, &r) == 0);
+    CHECK(r.done == 512 && r.hypercalls == 1 && w->p.st.fallbacks == 0);
+    CHECK(w->sim.calls_at_order[9] == c9 + 1);
+    /* The released frames are one aligned 2 MiB block. */
+    uint64_t first = ~0ULL, n = 0;
+    for (uint64_t i = 0; i < 4096; i++)
+        if (w->mft.st[i] == M_RELEASED) {
+            first = MIN(first, i);
+            n++;
+        }
+    CHECK(n == 512 && IS_ALIGNED(first, 512) && w->mft.st[first + 511] == M_RELEASED);
+    CHECK(world_ok(w, "shrink by 512"));
+    /* One page less than that: order 0 throughout. */
+    c9 = w->sim.calls_at_order[9];
+    CHECK(p2m_set_target(&w->p, 4096 - 512 - 511, &r) == 0);
+    CHECK(r.done == 511 && r.hypercalls == 1 && w->sim.calls_at_order[9] == c9);
+    /* The order-0 modes never ask for a large extent. */
+    w->p.mode = P2M_MODE_BATCH;
+    CHECK(p2m_set_target(&w->p, 4096 - 2048, &r) == 0);
+    CHECK(r.done == 1025 && w->sim.calls_at_order[9] == c9);
+    CHECK(world_ok(w, "shrinks"));
+    world_free(w);
+}
+
+/* No free 2 MiB block: the balloon goes down page by page instead. */
+HOST_TEST(p2m_shrink_without_a_free_large_block)
+{
+    struct world *w = &W;
+    struct p2m_result r;
+
+    world_dom0(w, 4096, 0, 1 << 20, 1 << 20);
+    for (uint64_t i = 0; i < 4096; i += 500)
+        w->mft.st[i] = M_INUSE;         /* one held frame in every 2 MiB */
+    CHECK(p2m_set_target(&w->p, 4096 - 600, &r) == 0);
+    CHECK(r.done == 600 && w->sim.calls_at_order[9] == 0);
+    for (uint64_t i = 0; i < 4096; i += 500)
+        w->mft.st[i] = M_FREE;
+    CHECK(world_ok(w, "shrink, fragmented heap"));
+    world_free(w);
+}
+
+/* A trim larger than the top RAM range goes on into the ones below. */
+HOST_TEST(p2m_boot_trim_reaches_the_first_range)
+{
+    const struct p2m_range ram[] = { { 0, 0x9f }, { 0x100, 0x100 } };
+    struct world *w = &W;
+    struct p2m_result r;
+
+    xen_sim_init(&w->sim, 0x400, 0x10000, 1 << 20);
+    xen_sim_ops(&w->sim, &w->ops);
+    xen_sim_back(&w->sim, 0, 0x9f);
+    xen_sim_back(&w->sim, 0x100, 0x100);
+    mft_init(&w->mft, &w->fops, 0, 0x200, M_UNINIT);
+    memset(w->mft.st + 0x9f, M_OUTSIDE, 0x61);
+    p2m_init(&w->p, &w->ops, &w->fops, 0);
+    CHECK(p2m_boot_trim(&w->p, ram, 2, 0x50, &r) == 0);
+    CHECK(r.done == 0x9f + 0x100 - 0x50 && w->p.backed == 0x50);
+    CHECK(w->mft.st[0x4f] == M_UNINIT && w->mft.st[0x50] == M_RELEASED);
+    CHECK(w->mft.st[0x100] == M_RELEASED && w->mft.st[0x1ff] == M_RELEASED);
+    CHECK(world_ok(w, "trim into the first range"));
+    world_free(w);
+}

@@ -249,3 +249,78 @@ HOST_TEST(scratch_random_vs_model)
             break;
     }
 }
+
+/* ---- boundaries ------------------------------------------------------------ */
+
+/* Next fit: a get goes on after the last one, not back to freed frames. */
+HOST_TEST(scratch_next_fit_and_default_alignment)
+{
+    uint64_t a, b, c, d, bad = 0;
+
+    setup();
+    CHECK(scratch_get(&sp, 1, 0, &a) == 0 && a == X1_START);
+    CHECK(scratch_get(&sp, 1, 0, &b) == 0 && b == a + 1);   /* align 0: none */
+    CHECK(scratch_put(&sp, a, 1, NULL) == 0);
+    CHECK(scratch_get(&sp, 1, 1, &c) == 0 && c == b + 1);
+    /* A refused return outside the regions names its first frame. */
+    CHECK(scratch_put(&sp, 100, 3, &bad) == -XEN_EINVAL && bad == 100);
+    /* The last frame of a region is handed out, and after it the search
+     * starts again at the region's first frame. */
+    setup();
+    CHECK(scratch_get(&sp, X1_N - 1, 1, &a) == 0 && a == X1_START);
+    CHECK(scratch_get(&sp, 1, 1, &b) == 0 && b == X1_START + X1_N - 1);
+    CHECK(scratch_put(&sp, X1_START + 5, 1, NULL) == 0);
+    CHECK(scratch_get(&sp, 1, 1, &d) == 0 && d == X1_START + 5);
+}
+
+/* The frame table is asked to claim only runs inside one region. */
+static struct scratch_frame_ops real_ops;
+static uint64_t claims, bad_claims;
+
+static int claim_checked(void *ft, uint64_t pfn, uint64_t count)
+{
+    claims++;
+    if (!extra_mem_contains(&em, pfn, count))
+        bad_claims++;
+    return real_ops.claim(ft, pfn, count);
+}
+
+/*
+ * Regions folded together (the table shifts under the pool's hint), frames
+ * RELEASED next to a region but not registered: the pool hands out and
+ * counts registered frames only.
+ */
+HOST_TEST(scratch_hint_after_regions_fold)
+{
+    struct scratch_frame_ops ops;
+    uint64_t a;
+
+    setup();
+    scratch_pa_ops(&real_ops, &pa);
+    ops = real_ops;
+    ops.claim = claim_checked;
+    scratch_init(&sp, &em, &ops);
+    claims = bad_claims = 0;
+    /* RAM [100, 150) released; three pieces registered, [130, 140) not. */
+    REQUIRE(pa_release(&pa, 100, 50) == 0);
+    REQUIRE(scratch_register(&sp, 100, 10, SCRATCH_FROM_RELEASED_RAM, NULL) == 0);
+    REQUIRE(scratch_register(&sp, 120, 10, SCRATCH_FROM_RELEASED_RAM, NULL) == 0);
+    REQUIRE(scratch_register(&sp, 140, 10, SCRATCH_FROM_RELEASED_RAM, NULL) == 0);
+    CHECK(scratch_available(&sp) == 30 + X1_N + X2_N);
+    /* After a run from [120, 130) the hint is region 1, at frame 130. */
+    CHECK(scratch_get(&sp, 1, 1, &a) == 0 && a == 100);
+    CHECK(scratch_put(&sp, 100, 1, NULL) == 0);
+    CHECK(scratch_get(&sp, 10, 1, &a) == 0 && a == 120);
+    CHECK(scratch_put(&sp, 120, 10, NULL) == 0);
+    /* [110, 120) folds regions 0 and 1: region 1 is now [140, 150). */
+    REQUIRE(scratch_register(&sp, 110, 10, SCRATCH_FROM_RELEASED_RAM, NULL) == 0);
+    REQUIRE(em.nr_regions == 4);
+    CHECK(scratch_available(&sp) == 40 + X1_N + X2_N);
+    /* 15 frames: not from the stale hint (130: across the gap), but
+     * from the first region that has them. */
+    CHECK(scratch_get(&sp, 15, 1, &a) == 0 && extra_mem_contains(&em, a, 15));
+    CHECK(bad_claims == 0 && claims > 0);
+    /* Exhausted: no claim at all for a run that does not exist. */
+    claims = 0;
+    CHECK(scratch_get(&sp, X1_N + 1, 1, &a) == -XEN_ENOMEM && claims == 0);
+}

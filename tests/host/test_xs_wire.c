@@ -336,6 +336,8 @@ struct sim {
     unsigned chunk;                     /* push at most this per kick (0: all) */
     unsigned kicks, waits, idle_waits;
     unsigned requests;
+    bool deaf;                          /* kicks go unheard: only waits step */
+    bool stuck;                         /* waits give up at once, nothing moves */
 };
 
 static void sim_queue(struct sim *s, const void *p, size_t n)
@@ -393,6 +395,8 @@ static void sim_event(struct sim *s, const char *path, const char *token)
     char b[512];
     int n = snprintf(b, sizeof(b), "%s%c%s", path, 0, token);
 
+    if (n < 0 || (size_t)n >= sizeof(b))
+        abort();                        /* the test's event does not fit b */
     sim_msg(s, XS_WATCH_EVENT, 0, 0, b, (uint32_t)n + 1);
 }
 
@@ -542,7 +546,8 @@ static void sim_kick(void *ctx)
     struct sim *s = ctx;
 
     s->kicks++;
-    sim_step(s);
+    if (!s->deaf)
+        sim_step(s);
 }
 
 static int sim_wait(void *ctx)
@@ -550,6 +555,8 @@ static int sim_wait(void *ctx)
     struct sim *s = ctx;
 
     s->waits++;
+    if (s->stuck)
+        return -1;
     if (sim_step(s)) {
         s->idle_waits = 0;
         return 0;
@@ -906,4 +913,498 @@ HOST_TEST(xs_client_random_streams)
         xs_conn_dispatch(&f->c);
         free(f);
     }
+}
+
+/* ---- boundaries ------------------------------------------------------------ */
+
+/*
+ * A decimal number is its value, however many leading zeros it has: the
+ * toolstack or an administrator may write "00000262144" to memory/target.
+ * What does not fit 32 bits is refused, never wrapped.
+ */
+HOST_TEST(xs_parse_u32_leading_zeros)
+{
+    uint32_t v = 7;
+
+    CHECK(xs_parse_u32("0000000042", 10, &v) == 0 && v == 42);
+    v = 7;
+    CHECK(xs_parse_u32("00000000042", 11, &v) == 0 && v == 42);
+    CHECK(xs_parse_u32("00000262144\0", 12, &v) == 0 && v == 262144);
+    CHECK(xs_parse_u32("000000000004294967295", 21, &v) == 0 && v == 0xffffffffu);
+    CHECK(xs_parse_u32("00000000000", 11, &v) == 0 && v == 0);
+    v = 7;
+    CHECK(xs_parse_u32("04294967296", 11, &v) == -XEN_EBADMSG && v == 7);
+    CHECK(xs_parse_u32("42949672950", 11, &v) == -XEN_EBADMSG);
+    /* Far past 2^64: refused, not wrapped round to something small. */
+    CHECK(xs_parse_u32("18446744073709551658", 20, &v) == -XEN_EBADMSG && v == 7);
+    CHECK(xs_parse_u32("000000000000000000000000000000000001x", 37, &v) ==
+          -XEN_EBADMSG);
+    CHECK(xs_parse_u32("\0", 1, &v) == -XEN_EBADMSG);
+    CHECK(xs_parse_u32("4\0\0", 3, &v) == -XEN_EBADMSG);
+    CHECK(xs_parse_u32("/9", 2, &v) == -XEN_EBADMSG);
+    CHECK(xs_parse_u32(":9", 2, &v) == -XEN_EBADMSG);
+    CHECK(xs_parse_u32("9", 1, &v) == 0 && v == 9);
+    CHECK(xs_parse_u32("0", 1, &v) == 0 && v == 0);
+}
+
+/*
+ * Pop buffers exactly as large as what they must hold (on the heap, so a
+ * byte written past one is an ASan report): a path or token that needs one
+ * byte more than its buffer is dropped, never truncated or overrun.
+ */
+HOST_TEST(xs_evq_pop_exact_buffers)
+{
+    uint8_t store[128];
+    struct xs_evq q;
+    char *p = malloc(10), *t = malloc(4);
+
+    xs_evq_init(&q, store, sizeof(store));
+    REQUIRE(xs_evq_push(&q, "012345678", 9, "tok", 3));
+    CHECK(xs_evq_pop(&q, p, 10, t, 4) == 1);
+    CHECK(!strcmp(p, "012345678") && !strcmp(t, "tok"));
+    /* One byte more than fits, in the path, then in the token. */
+    REQUIRE(xs_evq_push(&q, "0123456789", 10, "tok", 3));
+    REQUIRE(xs_evq_push(&q, "012345678", 9, "toke", 4));
+    REQUIRE(xs_evq_push(&q, "abc", 3, "", 0));
+    CHECK(xs_evq_pop(&q, p, 10, t, 4) == -XEN_ENOBUFS);
+    CHECK(xs_evq_pop(&q, p, 10, t, 4) == -XEN_ENOBUFS);
+    CHECK(q.dropped == 2 && q.overflowed);
+    /* The stream stays in step: the next record is whole. */
+    CHECK(xs_evq_pop(&q, p, 10, t, 4) == 1 && !strcmp(p, "abc") && !strcmp(t, ""));
+    CHECK(q.count == 0 && q.used == 0);
+    free(p);
+    free(t);
+}
+
+/* The queue holds exactly its size, and a record that fills it wraps whole. */
+HOST_TEST(xs_evq_exactly_full)
+{
+    uint8_t store[32];
+    struct xs_evq q;
+    char p[32], t[8];
+
+    xs_evq_init(&q, store, sizeof(store));
+    REQUIRE(xs_evq_push(&q, "abcdef", 6, "t", 1));          /* 11 bytes */
+    CHECK(xs_evq_pop(&q, p, sizeof(p), t, sizeof(t)) == 1);
+    /* 4 + 24 + 4 = 32: exactly the queue, starting at offset 11. */
+    CHECK(xs_evq_push(&q, "abcdefghijklmnopqrstuvwx", 24, "tokn", 4));
+    CHECK(q.used == 32 && !q.overflowed);
+    CHECK(!xs_evq_push(&q, "", 0, "", 0));                  /* not one byte more */
+    CHECK(xs_evq_pop(&q, p, sizeof(p), t, sizeof(t)) == 1);
+    CHECK(!strcmp(p, "abcdefghijklmnopqrstuvwx") && !strcmp(t, "tokn"));
+    CHECK(q.used == 0 && q.head == 11);
+    /* Lengths the record header cannot hold are refused. */
+    CHECK(!xs_evq_push(&q, "", 0x10000, "", 0) && !xs_evq_push(&q, "", 0, "", 0x10000));
+    CHECK(q.count == 0 && q.dropped == 3);
+}
+
+static size_t long_len;
+static char long_first, long_last;
+
+static void on_long(void *arg, const char *path, const char *token)
+{
+    (void)arg;
+    (void)token;
+    long_len = strlen(path);
+    long_first = path[0];
+    long_last = path[long_len - 1];
+}
+
+/*
+ * Tokens around the size of a watch's token slot (XS_TOKEN_MAX, its NUL
+ * included), and the longest path a watch event can carry.
+ */
+HOST_TEST(xs_client_event_token_and_path_limits)
+{
+    static uint8_t bigq[16384];
+    static char body[XENSTORE_PAYLOAD_MAX];
+    struct fixture *f = fx_new();
+    struct xs_conn *c = &f->c;
+    char buf[16];
+    uint32_t plen;
+    int slot;
+
+    xs_evq_init(&c->events, bigq, sizeof(bigq));
+    sim_set(&f->sim, "x", "y", 1);
+    /* 15 characters fit the slot: queued, then unmatched at delivery. */
+    sim_event(&f->sim, "p", "123456789012345");
+    CHECK(xs_read(c, 0, "x", buf, sizeof(buf), NULL) == 0);
+    CHECK(c->events.count == 1 && c->unmatched_events == 0);
+    CHECK(xs_conn_dispatch(c) == 0 && c->unmatched_events == 1);
+    CHECK(c->events.dropped == 0 && !c->events.overflowed);
+    /* 16 do not: counted at once, never queued (no refire either). */
+    sim_event(&f->sim, "p", "1234567890123456");
+    CHECK(xs_read(c, 0, "x", buf, sizeof(buf), NULL) == 0);
+    CHECK(c->events.count == 0 && c->unmatched_events == 2);
+    CHECK(xs_conn_dispatch(c) == 0 && c->events.dropped == 0);
+
+    /* The longest path: "path\0pvhk:N\0" filling the whole payload. */
+    slot = xs_watch(c, "a", on_long, NULL);
+    REQUIRE(slot >= 0);
+    CHECK(xs_conn_dispatch(c) == 1 && long_len == 1);
+    plen = XENSTORE_PAYLOAD_MAX - 2 - (uint32_t)strlen(f->w[slot].token);
+    memset(body, 'x', plen);
+    body[0] = 'a';
+    body[1] = '/';
+    body[plen - 1] = 'z';
+    body[plen] = '\0';
+    strcpy(body + plen + 1, f->w[slot].token);
+    sim_msg(&f->sim, XS_WATCH_EVENT, 0, 0, body, XENSTORE_PAYLOAD_MAX);
+    /* 4112 bytes through the 1 KiB ring: a dispatch per notification. */
+    int fired = 0;
+    for (int k = 0; k < 8 && !fired; k++) {
+        sim_step(&f->sim);
+        fired = xs_conn_dispatch(c);
+    }
+    CHECK(fired == 1);
+    CHECK(long_len == plen && long_first == 'a' && long_last == 'z');
+    CHECK(c->bad_events == 0 && c->dead == 0);
+    free(f);
+}
+
+/* Exactly fitting reply buffers (heap: a byte past them is caught). */
+HOST_TEST(xs_client_reply_buffers_exact)
+{
+    struct fixture *f = fx_new();
+    struct xs_conn *c = &f->c;
+    char *b = malloc(16);
+    uint32_t len = 0;
+
+    sim_set(&f->sim, "name", "guest1", 6);
+    CHECK(xs_read(c, 0, "name", b, 7, &len) == 0 && len == 6 && !strcmp(b, "guest1"));
+    CHECK(xs_read(c, 0, "name", b, 6, &len) == -XEN_ENOBUFS);
+    /* "/local/domain/7" and its NUL: 16 bytes. */
+    CHECK(xs_get_domain_path(c, 7, b, 16) == 0 && !strcmp(b, "/local/domain/7"));
+    CHECK(xs_get_domain_path(c, 7, b, 15) == -XEN_ENOBUFS);
+    /* The largest domid there is, in decimal. */
+    CHECK(xs_get_domain_path(c, 4294967295u, b, 16) == -XEN_ENOBUFS);
+    free(b);
+    b = malloc(25);
+    CHECK(xs_get_domain_path(c, 4294967295u, b, 25) == 0 &&
+          !strcmp(b, "/local/domain/4294967295"));
+    free(b);
+    free(f);
+}
+
+/* Slots are 0 .. nr_watches - 1: one past the end is refused, not read. */
+HOST_TEST(xs_unwatch_slot_bounds)
+{
+    struct fixture *f = fx_new();
+    struct xs_conn *c = &f->c;
+    unsigned before;
+
+    for (int i = 0; i < 4; i++)
+        REQUIRE(xs_watch(c, "a", on_ev, NULL) == i);
+    CHECK(xs_watch(c, "b", on_ev, NULL) == -XEN_ENOSPC);
+    before = f->sim.requests;
+    CHECK(xs_unwatch(c, 4) == -XEN_EINVAL);
+    CHECK(xs_unwatch(c, -1) == -XEN_EINVAL);
+    CHECK(xs_unwatch(c, 0x7fffffff) == -XEN_EINVAL);
+    CHECK(f->sim.requests == before);
+    CHECK(xs_unwatch(c, 3) == 0 && f->sim.requests == before + 1);
+    CHECK(xs_unwatch(c, 3) == -XEN_EINVAL);
+    CHECK(xs_watch(c, "b", on_ev, NULL) == 3);
+    free(f);
+}
+
+/* Eight string arguments at most; a string payload of exactly 4096 bytes. */
+HOST_TEST(xs_encode_argument_limits)
+{
+    static char s4095[XENSTORE_PAYLOAD_MAX];
+    static uint8_t buf[XS_MSG_MAX];
+    const char *eight[9] = { "a", "b", "c", "d", "e", "f", "g", "h", "i" };
+    const char *one[1] = { s4095 };
+    long n;
+
+    n = xs_encode(buf, sizeof(buf), XS_WATCH, 1, 0, eight, 8, NULL, 0);
+    CHECK(n == 16 + 16 && !memcmp(buf + 16, "a\0b\0c\0d\0e\0f\0g\0h\0", 16));
+    CHECK(xs_encode(buf, sizeof(buf), XS_WATCH, 1, 0, eight, 9, NULL, 0) ==
+          -XEN_EINVAL);
+    memset(s4095, 'p', XENSTORE_PAYLOAD_MAX - 1);
+    CHECK(xs_encode(buf, sizeof(buf), XS_READ, 1, 0, one, 1, NULL, 0) ==
+          (long)XS_MSG_MAX);
+    CHECK(buf[XS_MSG_MAX - 1] == 0 && buf[XS_MSG_MAX - 2] == 'p');
+    /* With one raw byte more it no longer fits. */
+    CHECK(xs_encode(buf, sizeof(buf), XS_WRITE, 1, 0, one, 1, "v", 1) ==
+          -XEN_E2BIG);
+    CHECK(xs_encode(buf, sizeof(buf), XS_WRITE, 1, 0, one, 1, "v", 0) ==
+          (long)XS_MSG_MAX);
+}
+
+/* Lengths that need both bytes of the record header, up to its limit. */
+HOST_TEST(xs_evq_record_lengths)
+{
+    enum { BIG = 2 * 0x10000 + 1024 };
+    uint8_t *store = malloc(BIG);
+    char *src = malloc(0x10001), *p = malloc(0x10000), *t = malloc(0x10000);
+    struct xs_evq q;
+
+    for (unsigned i = 0; i < 0x10001; i++)
+        src[i] = (char)('a' + i % 23);
+    xs_evq_init(&q, store, BIG);
+    CHECK(xs_evq_push(&q, src, 0xffff, src + 7, 300));
+    CHECK(xs_evq_push(&q, src + 1, 300, src, 0xffff - 300));
+    CHECK(xs_evq_pop(&q, p, 0x10000, t, 0x10000) == 1);
+    CHECK(strlen(p) == 0xffff && !memcmp(p, src, 0xffff));
+    CHECK(strlen(t) == 300 && !memcmp(t, src + 7, 300));
+    CHECK(xs_evq_pop(&q, p, 0x10000, t, 0x10000) == 1);
+    CHECK(strlen(p) == 300 && !memcmp(p, src + 1, 300));
+    CHECK(strlen(t) == 0xffff - 300 && !memcmp(t, src, 0xffff - 300));
+    /* 2^16 does not fit the header's 16 bits, however big the queue. */
+    CHECK(!xs_evq_push(&q, src, 0x10000, "", 0));
+    CHECK(!xs_evq_push(&q, "", 0, src, 0x10000));
+    CHECK(q.count == 0 && q.used == 0 && q.dropped == 2);
+    free(store);
+    free(src);
+    free(p);
+    free(t);
+}
+
+/* Watch slots are free after init, whatever the caller's array held. */
+HOST_TEST(xs_conn_init_clears_every_slot)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+
+    memset(f->w, 0xff, sizeof(f->w));
+    for (int i = 0; i < 4; i++)
+        f->w[i].active = true;
+    xs_conn_init(&f->c, &f->sim.ring, sim_kick, sim_wait, &f->sim, f->evbuf,
+                 sizeof(f->evbuf), f->w, ARRAY_SIZE(f->w));
+    for (int i = 0; i < 4; i++)
+        CHECK(!f->w[i].active);
+    CHECK(xs_watch(&f->c, "a", on_ev, NULL) == 0);
+    free(f);
+}
+
+/*
+ * A daemon that reads requests only when woken: a request larger than the
+ * ring waits for room (and is sent whole), never reported done early.
+ */
+HOST_TEST(xs_client_request_waits_for_ring_room)
+{
+    struct fixture *f = fx_new();
+    static char val[3000], back[3001];
+    uint32_t len;
+
+    for (unsigned i = 0; i < sizeof(val); i++)
+        val[i] = (char)('A' + i % 26);
+    f->sim.deaf = true;
+    CHECK(xs_write(&f->c, 0, "big", val, sizeof(val)) == 0);
+    CHECK(f->sim.waits > 0 && f->c.dead == 0);
+    f->sim.deaf = false;
+    CHECK(xs_read(&f->c, 0, "big", back, sizeof(back), &len) == 0);
+    CHECK(len == sizeof(val) && !memcmp(back, val, len));
+    free(f);
+}
+
+/* Broken request-ring indices kill the connection before anything goes. */
+HOST_TEST(xs_client_broken_request_ring)
+{
+    struct fixture *f = fx_new();
+    char buf[8];
+
+    f->sim.ring.req_cons = 5000;
+    CHECK(xs_read(&f->c, 0, "k", buf, sizeof(buf), NULL) == -XEN_EIO);
+    CHECK(f->c.dead == -XEN_EIO && f->sim.ring.req_prod == 0);
+    free(f);
+}
+
+/* A message of an unknown type after a watch event is not an event. */
+HOST_TEST(xs_client_unknown_type_after_event)
+{
+    struct fixture *f = fx_new();
+    struct xs_conn *c = &f->c;
+    uint8_t two[128];
+    char buf[16];
+    size_t n;
+
+    n = mk(two, XS_WATCH_EVENT, 0, 0, "a\0pvhk:9", 9);
+    n += mk(two + n, 99, c->next_req_id, 0, "a\0pvhk:9", 9);
+    f->sim.raw_reply = two;
+    f->sim.raw_len = n;
+    CHECK(xs_read(c, 0, "x", buf, sizeof(buf), NULL) == -XEN_EBADMSG);
+    CHECK(c->events.count == 1 && c->bad_events == 0 && c->dead == 0);
+    /* In dispatch too: a stray unknown message is no event either. */
+    n = mk(two, XS_WATCH_EVENT, 0, 0, "a\0pvhk:9", 9);
+    n += mk(two + n, 99, 4242, 0, "a\0pvhk:9", 9);
+    sim_queue(&f->sim, two, n);
+    sim_step(&f->sim);
+    CHECK(xs_conn_dispatch(c) == 0);
+    CHECK(c->unmatched_events == 2 && c->stray_replies == 1);
+    free(f);
+}
+
+/*
+ * Half a request in the ring: if the wait for room gives up, or the
+ * response ring breaks meanwhile, the connection is dead and the rest of
+ * the request is never sent.
+ */
+HOST_TEST(xs_client_half_sent_request)
+{
+    struct fixture *f = fx_new();
+    static char val[3000];
+    unsigned before;
+
+    memset(val, 'v', sizeof(val));
+    f->sim.deaf = f->sim.stuck = true;
+    CHECK(xs_write(&f->c, 0, "big", val, sizeof(val)) == -XEN_ETIMEDOUT);
+    CHECK(f->c.dead == -XEN_ETIMEDOUT);
+    CHECK(f->sim.ring.req_prod - f->sim.ring.req_cons == XENSTORE_RING_SIZE);
+    free(f);
+
+    f = fx_new();
+    f->sim.deaf = true;
+    f->sim.ring.rsp_prod = 5000;        /* broken while we wait for room */
+    before = f->sim.requests;
+    CHECK(xs_write(&f->c, 0, "big", val, sizeof(val)) == -XEN_EIO);
+    CHECK(f->c.dead == -XEN_EIO && f->sim.waits == 0);
+    sim_step(&f->sim);
+    CHECK(f->sim.requests == before);   /* the daemon never got all of it */
+    free(f);
+}
+
+/*
+ * The daemon's error string is kept, cut to last_error's 15 characters and
+ * its NUL; the counters stored after last_error are not touched.
+ */
+HOST_TEST(xs_client_long_error_string_kept_in_bounds)
+{
+    struct fixture *f = fx_new();
+    struct xs_conn *c = &f->c;
+    uint8_t raw[64];
+    char buf[8];
+
+    c->stray_replies = 0x55555555;
+    c->bad_events = 0x66666666;
+    f->sim.raw_reply = raw;
+    f->sim.raw_len = mk(raw, XS_ERROR, c->next_req_id, 0,
+                        "EVERYLONGERRORNAME", 19);
+    CHECK(xs_read(c, 0, "k", buf, sizeof(buf), NULL) == -XEN_EIO);
+    CHECK(!strcmp(c->last_error, "EVERYLONGERRORN"));
+    CHECK(c->stray_replies == 0x55555555 && c->bad_events == 0x66666666);
+    /* Exactly 15 characters and the NUL: kept whole. */
+    f->sim.raw_reply = raw;
+    f->sim.raw_len = mk(raw, XS_ERROR, c->next_req_id, 0, "ABCDEFGHIJKLMNO", 16);
+    CHECK(xs_read(c, 0, "k", buf, sizeof(buf), NULL) == -XEN_EIO);
+    CHECK(!strcmp(c->last_error, "ABCDEFGHIJKLMNO"));
+    CHECK(c->stray_replies == 0x55555555);
+    free(f);
+}
+
+static int nested_rc = -1;
+static struct xs_conn *nested_conn;
+
+static void on_nested(void *arg, const char *path, const char *token)
+{
+    (void)path;
+    (void)token;
+    ev_hits += arg ? *(int *)arg : 1;
+    nested_rc = xs_conn_dispatch(nested_conn);
+}
+
+/* Dispatch from inside a callback returns 0 at once (not reentrant). */
+HOST_TEST(xs_dispatch_not_reentrant)
+{
+    struct fixture *f = fx_new();
+
+    nested_conn = &f->c;
+    ev_hits = 0;
+    REQUIRE(xs_watch(&f->c, "a", on_nested, NULL) == 0);
+    sim_event(&f->sim, "a", f->w[0].token);     /* a second event queued */
+    sim_step(&f->sim);
+    CHECK(xs_conn_dispatch(&f->c) == 2);
+    CHECK(ev_hits == 2 && nested_rc == 0);
+    free(f);
+}
+
+/* Events for a removed watch reach nobody, even with its token. */
+HOST_TEST(xs_events_after_unwatch_go_nowhere)
+{
+    struct fixture *f = fx_new();
+    char token[XS_TOKEN_MAX];
+
+    ev_hits = 0;
+    REQUIRE(xs_watch(&f->c, "a", on_ev, NULL) == 0);
+    CHECK(xs_conn_dispatch(&f->c) == 1 && ev_hits == 1);
+    strcpy(token, f->w[0].token);
+    CHECK(xs_unwatch(&f->c, 0) == 0);
+    sim_event(&f->sim, "a", token);
+    sim_step(&f->sim);
+    CHECK(xs_conn_dispatch(&f->c) == 0 && ev_hits == 1);
+    CHECK(f->c.unmatched_events == 1);
+    free(f);
+}
+
+/* A dead connection delivers nothing more, queued events included. */
+HOST_TEST(xs_dead_connection_dispatches_nothing)
+{
+    struct fixture *f = fx_new();
+    struct xsd_sockmsg h = { XS_READ, 0, 0, XENSTORE_PAYLOAD_MAX + 1 };
+    char buf[8];
+
+    ev_hits = 0;
+    sim_set(&f->sim, "k", "v", 1);
+    REQUIRE(xs_watch(&f->c, "a", on_ev, NULL) == 0);
+    CHECK(xs_read(&f->c, 0, "k", buf, sizeof(buf), NULL) == 0);
+    CHECK(f->c.events.count == 1);                      /* the watch's event */
+    h.req_id = f->c.next_req_id;
+    f->sim.raw_reply = (const uint8_t *)&h;
+    f->sim.raw_len = sizeof(h);
+    CHECK(xs_read(&f->c, 0, "k", buf, sizeof(buf), NULL) == -XEN_EMSGSIZE);
+    CHECK(xs_conn_dispatch(&f->c) == -XEN_EMSGSIZE && ev_hits == 0);
+    free(f);
+}
+
+/*
+ * A queued record too long for the delivery buffers (only possible by
+ * pushing one directly) is dropped; it fires no watch with what an
+ * earlier event left in them, and the overflow rule fires each watch once.
+ */
+HOST_TEST(xs_dispatch_drops_an_oversized_record)
+{
+    struct fixture *f = fx_new();
+    static uint8_t bigq[12288];
+    static char path[XENSTORE_PAYLOAD_MAX + 10];
+    int one = 1, hundred = 100;
+
+    xs_evq_init(&f->c.events, bigq, sizeof(bigq));
+    ev_hits = 0;
+    REQUIRE(xs_watch(&f->c, "a", on_ev, &one) == 0);
+    REQUIRE(xs_watch(&f->c, "b", on_ev, &hundred) == 1);
+    CHECK(xs_conn_dispatch(&f->c) == 2 && ev_hits == 101);
+    /* The last event delivered was b's; now a record with b's token. */
+    memset(path, 'p', sizeof(path) - 1);
+    REQUIRE(xs_evq_push(&f->c.events, path, sizeof(path) - 1, f->w[1].token,
+                        (uint32_t)strlen(f->w[1].token)));
+    ev_hits = 0;
+    CHECK(xs_conn_dispatch(&f->c) == 2 && ev_hits == 101);  /* refire only */
+    CHECK(f->c.events.dropped == 1 && !f->c.events.overflowed);
+    free(f);
+}
+
+/* Directory replies: an empty one is fine; no reply at all is an error. */
+HOST_TEST(xs_directory_empty_and_timeout)
+{
+    struct fixture *f = fx_new();
+    struct xs_msg m;
+
+    CHECK(xs_mkdir(&f->c, 0, "d") == 0);
+    CHECK(xs_directory(&f->c, 0, "d", &m) == 0 && m.len == 0);
+    f->sim.mute = true;
+    memset(&m, 0xa5, sizeof(m));
+    CHECK(xs_directory(&f->c, 0, "d", &m) == -XEN_ETIMEDOUT);
+    free(f);
+}
+
+/* The value goes as given, up to the payload limit with the path's NUL. */
+HOST_TEST(xs_write_str_limit)
+{
+    struct fixture *f = fx_new();
+    static char v[XENSTORE_PAYLOAD_MAX + 1];
+
+    memset(v, 'v', XENSTORE_PAYLOAD_MAX);
+    CHECK(xs_write_str(&f->c, 0, "", v) == -XEN_E2BIG);
+    v[XENSTORE_PAYLOAD_MAX - 1] = '\0';
+    CHECK(xs_write_str(&f->c, 0, "", v) == 0);
+    free(f);
 }

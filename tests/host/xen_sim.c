@@ -115,7 +115,10 @@ static long pick_fault(struct xen_sim *s, unsigned int nr, unsigned int order,
     *stop_extent = nr;
     *stop_page = 0;
     s->calls++;
+    s->calls_at_order[order < 16 ? order : 15]++;
+    s->over_now = 0;
     if (s->fault.at_call == s->calls) {
+        s->over_now = s->fault.over;
         if (s->fault.call_error)
             return s->fault.call_error;
         *stop_extent = s->fault.extent < nr ? s->fault.extent : nr;
@@ -131,8 +134,8 @@ static long pick_fault(struct xen_sim *s, unsigned int nr, unsigned int order,
     return 0;
 }
 
-static long sim_decrease(void *ctx, const uint64_t *gpfns, unsigned int nr,
-                         unsigned int order)
+static long do_decrease(void *ctx, const uint64_t *gpfns, unsigned int nr,
+                        unsigned int order)
 {
     struct xen_sim *s = ctx;
     unsigned int stop, stop_page, i;
@@ -176,12 +179,15 @@ static long sim_decrease(void *ctx, const uint64_t *gpfns, unsigned int nr,
             s->reservation--;
             s->host_free++;
         }
+        /* The injected failure after the whole extent went. */
+        if (i == stop && stop_page >= size)
+            return i;
     }
     return nr;
 }
 
-static long sim_populate(void *ctx, const uint64_t *gpfns, unsigned int nr,
-                         unsigned int order)
+static long do_populate(void *ctx, const uint64_t *gpfns, unsigned int nr,
+                        unsigned int order)
 {
     struct xen_sim *s = ctx;
     unsigned int stop, stop_page, i;
@@ -228,9 +234,30 @@ static long sim_populate(void *ctx, const uint64_t *gpfns, unsigned int nr,
     return nr;
 }
 
+/* The count returned, plus the fault's excess during a faulted call. */
+static long sim_decrease(void *ctx, const uint64_t *gpfns, unsigned int nr,
+                         unsigned int order)
+{
+    struct xen_sim *s = ctx;
+    long rc = do_decrease(ctx, gpfns, nr, order);
+
+    return rc < 0 ? rc : rc + s->over_now;
+}
+
+static long sim_populate(void *ctx, const uint64_t *gpfns, unsigned int nr,
+                         unsigned int order)
+{
+    struct xen_sim *s = ctx;
+    long rc = do_populate(ctx, gpfns, nr, order);
+
+    return rc < 0 ? rc : rc + s->over_now;
+}
+
 static long sim_current(void *ctx)
 {
-    return (long)((struct xen_sim *)ctx)->reservation;
+    struct xen_sim *s = ctx;
+
+    return s->query_error ? s->query_error : (long)s->reservation;
 }
 
 static long sim_maximum(void *ctx)

@@ -8,6 +8,7 @@
  *  - reservation (tot_pages), maximum reservation, a host free pool;
  *  - decrease removes an extent page by page and stops at the first page
  *    it cannot remove, leaving the earlier pages of that extent removed;
+ *    a fault may also remove the whole extent and report it failed;
  *  - populate allocates whole extents and stops at the first it cannot;
  *    an extent of order > max_order is refused (0 done);
  *  - populate over a backed frame succeeds, as on Xen, but the old page
@@ -18,8 +19,8 @@
  *    decreasing a PoD frame drops the entry without changing tot_pages.
  *
  * Faults are injected per call: a short count at a chosen extent (and,
- * for decrease, a chosen page inside it), a whole-call error, or a random
- * schedule.
+ * for decrease, a chosen page inside it), a whole-call error, a count
+ * larger than the extents done, or a random schedule.
  */
 #ifndef XEN_SIM_H
 #define XEN_SIM_H
@@ -35,8 +36,11 @@
 struct xen_sim_fault {
     uint64_t at_call;       /* hypercall number (1-based); 0 = none */
     unsigned int extent;    /* extents done before the failure */
-    unsigned int page;      /* decrease: pages of the failing extent removed */
+    unsigned int page;      /* decrease: pages of the failing extent removed;
+                               all of them (the extent's size or more): the
+                               whole extent goes, reported failed all the same */
     long call_error;        /* if non-zero, the whole call fails with it */
+    long over;              /* added to the count returned (more than done) */
 };
 
 struct xen_sim {
@@ -51,7 +55,10 @@ struct xen_sim {
     unsigned int max_order;     /* populate/decrease extent order limit */
 
     uint64_t calls;             /* decrease + populate */
+    uint64_t calls_at_order[16];    /* of them, per extent order */
     struct xen_sim_fault fault; /* one scheduled fault */
+    long over_now;              /* fault.over, during the faulted call */
+    long query_error;           /* if non-zero, reservation queries fail so */
     /* Random schedule: each call fails with probability 1/rand_one_in. */
     unsigned int rand_one_in;
     uint64_t rng;

@@ -40,6 +40,38 @@ KTEST(heap, every_frame_accounted_after_boot)
                (unsigned long long)heap_boot_deferred, (unsigned long long)heap_boot_uninit);
     KT_EXPECT(t, heap_boot_uninit == want);
     KT_EXPECT(t, heap_boot_eager <= (16ull << (20 - PAGE_SHIFT)));
+    /* The frames themselves, not the counters: every RAM frame of the map
+     * has passed through the heap but those two. */
+    {
+        static uint8_t st[4096];
+        uint64_t uninit = 0, seen = 0, bad = 0;
+        pfn_t first_bad = 0;
+
+        for (uint32_t i = 0; i < e820.nr; i++) {
+            const struct e820_entry *e = &e820.entries[i];
+            pfn_t p = PFN_DOWN(e->addr), end = p + e820_pages(e);
+
+            for (; e->type == E820_RAM && p < end; p += MIN(end - p, ARRAY_SIZE(st))) {
+                uint64_t c = MIN(end - p, ARRAY_SIZE(st));
+
+                pa_states(&heap, p, c, st);
+                for (uint64_t j = 0; j < c; j++) {
+                    seen++;
+                    if (st[j] != PA_UNINITIALISED)
+                        continue;
+                    uninit++;
+                    if (p + j != 0 && p + j != heap_early_test_pfn[0] && !bad++)
+                        first_bad = p + j;
+                }
+            }
+        }
+        ktest_note(t, "%llu RAM frames walked, %llu UNINITIALISED, %llu of them unexpected "
+                   "(first 0x%llx)", (unsigned long long)seen, (unsigned long long)uninit,
+                   (unsigned long long)bad, (unsigned long long)first_bad);
+        KT_EXPECT(t, seen > 0);
+        KT_EXPECT(t, bad == 0);
+        KT_EXPECT(t, uninit <= want);
+    }
     /* Deferred frames are FREE: boot's free RAM is all counted as free. */
     KT_EXPECT(t, pa_nr_frames(&heap, PA_FREE) > 0);
     if (heap_boot_deferred) {
