@@ -153,7 +153,9 @@ $(B)/host/hosttests-o3: $(O3_OBJS)
 	@$(HOSTCC) $(HSAN) -o $@ $^ -lm
 
 # The host CLIs twice: optimized (make tools: what users and the boot
-# scripts run) and with sanitizers (what make test's CLI tests run).
+# scripts run) and with sanitizers (what make test's CLI tests run). Their
+# .d files make the headers prerequisites too: only the sources and objects
+# go on the command line (clang refuses header inputs next to -o).
 TOOL_SRCS := $(wildcard tools/*.c)
 TOOLS     := $(patsubst tools/%.c,$(B)/tools/%,$(TOOL_SRCS))
 TOOLS_SAN := $(patsubst tools/%.c,$(B)/tools-san/%,$(TOOL_SRCS))
@@ -161,12 +163,12 @@ TOOLS_SAN := $(patsubst tools/%.c,$(B)/tools-san/%,$(TOOL_SRCS))
 $(B)/tools/%: tools/%.c $(HOPT_PURE)
 	@mkdir -p $(dir $@) $(B)/hopt/tools
 	@echo "  HOSTLD  $@"
-	@$(HOSTCC) $(HCFLAGS) $(HOPT) -MMD -MP -MF $(B)/hopt/tools/$*.d -o $@ $^ -lm
+	@$(HOSTCC) $(HCFLAGS) $(HOPT) -MMD -MP -MF $(B)/hopt/tools/$*.d -o $@ $(filter %.c %.o,$^) -lm
 
 $(B)/tools-san/%: tools/%.c $(HSAN_PURE)
 	@mkdir -p $(dir $@) $(B)/hsan/tools
 	@echo "  HOSTLD  $@ (sanitizers)"
-	@$(HOSTCC) $(HCFLAGS) $(HSAN) -MMD -MP -MF $(B)/hsan/tools/$*.d -o $@ $^ -lm
+	@$(HOSTCC) $(HCFLAGS) $(HSAN) -MMD -MP -MF $(B)/hsan/tools/$*.d -o $@ $(filter %.c %.o,$^) -lm
 
 BENCH_SRCS := $(wildcard bench/*.c)
 BENCHES    := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRCS))
