@@ -47,17 +47,18 @@ FIRST_TESTS = {
     'mm/page_alloc.c': FAST_ALLOC, 'mm/page_table.c': FAST_ALLOC,
     'mm/page_range.c': FAST_ALLOC, 'mm/page_check.c': FAST_ALLOC,
     'mm/page_state.c': [['page_state', 'page_alloc', 'page_ref', 'page_edges']],
-    'mm/page_ref.c': [['page_ref', 'page_edges']],
+    'mm/page_ref.c': [['page_ref', 'page_edges'], ['page_model_exhaustive']],
 }
 # Files whose every host-side caller is in the named tests: their mutants
 # run those instead of the whole host suite. The reference allocator's
-# pr_* functions are called only by test_page_ref.c and test_page_edges.c;
+# pr_* functions are called by test_page_ref.c, test_page_edges.c and the
+# lockstep tests of test_page_model.c;
 # the fast allocator's pa_* by test_page_*.c, test_p2m.c (p2m over the
 # allocator, xen_sim included) and test_scratch.c. The CLI tests of the
 # tools that link the file run as well.
 FAST_CALLERS = ['page_', 'p2m', 'scratch', 'xen_']
 ALL_HOST_TESTS_NEEDED_EXCEPT = {
-    'mm/page_ref.c': ['page_ref', 'page_edges'],
+    'mm/page_ref.c': ['page_ref', 'page_edges', 'page_model'],
     'mm/page_alloc.c': FAST_CALLERS, 'mm/page_table.c': FAST_CALLERS,
     'mm/page_range.c': FAST_CALLERS, 'mm/page_check.c': FAST_CALLERS,
 }
