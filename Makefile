@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # pvhk: a freestanding x86-64 kernel that boots as a Xen PVH guest.
 #
 #   make            build build/pvhk.elf

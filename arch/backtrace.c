@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* A frame-pointer backtrace, for the reports of a panic and of a trap. */
 #include <pvhk/printk.h>
 #include <pvhk/trap.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* CPU identification: vendor (picks VMCALL vs VMMCALL) and paging features. */
 #include <pvhk/arch.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The final GDT (with a TSS for IST stacks) and the IDT. */
 #include <pvhk/types.h>
 #include <pvhk/string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Exception and interrupt entry. Every vector gets a stub that pushes a
  * uniform (error code, vector) pair so trap_dispatch() sees one frame layout

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Final page tables; see include/pvhk/paging.h. */
 #include <pvhk/arch.h>
 #include <pvhk/boot.h>

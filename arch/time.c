@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * TSC frequency: under Xen from its CPUID timing leaf (base+3, sub-leaf 0,
  * ECX = guest TSC kHz: xen/arch-x86/cpuid.h); otherwise measured against PIT

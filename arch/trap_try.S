@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * int trap_try(fn, arg, info): see include/pvhk/trap.h. The callee-saved
  * registers and %rsp are parked in trap_catch so trap_dispatch() can resume

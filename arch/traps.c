@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Exception dispatch. An exception nobody expects is reported in full
  * (vector, error code, RIP, CR2, registers, backtrace) and ends the run with

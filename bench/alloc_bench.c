@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Page allocator benchmark: the scenarios of docs/bench.md on
  * 1,048,576 frames (4 GiB) starting at frame 0x100000, all free after init.

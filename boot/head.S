@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * PVH entry. Xen (dom0 builder, libxenguest) and QEMU jump to the address in
  * the XEN_ELFNOTE_PHYS32_ENTRY note in 32-bit protected mode, paging off,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * What pvhk runs on, decided once at boot from two facts: Xen's CPUID
  * leaves (found by xen_detect_cpuid()) and the SIF_INITDOMAIN flag of a

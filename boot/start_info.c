@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The kernel's side of start_info: the copy kept for the whole run, and its echo in the boot log. */
 #include <pvhk/boot.h>
 #include <pvhk/cmdline.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Reading struct hvm_start_info (Xen's public arch-x86/hvm/start_info.h)
  * into struct boot_info: validated once, copied once. Pure: no console, no

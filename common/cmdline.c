@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Command line parsing. Pure: used by the kernel and by host tests. */
 #include <pvhk/cmdline.h>
 #include <pvhk/string.h>

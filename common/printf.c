@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vsnprintf for the kernel (pure; host tests compare it with libc's).
  * Supports %d %i %u %x %X %o %c %s %p %%, flags '-' '0', a width, a

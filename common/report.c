@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The run's verdict line and its end (include/pvhk/report.h), and panic().
  * Everything that ends a run comes here, so the rest of the kernel (the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Self-test runner: KTAP version 1 with one nested level per suite. It tells
  * common/report.c which test is running and, at the end, the counts; that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * kmain: from head.S (long mode, identity-mapped low 4 GiB, boot stack) to
  * the self-tests and the end of the run.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Freestanding string/memory functions (the host uses libc's). */
 #include <pvhk/string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* printk and console selection. */
 #include <pvhk/console.h>
 #include <pvhk/platform.h>

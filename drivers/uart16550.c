@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* 16550 UART on COM1, for runs without Xen. */
 #include <pvhk/arch.h>
 #include <pvhk/console.h>

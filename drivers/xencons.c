@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Early Xen consoles. dom0 uses the console_io hypercall (Xen owns the UART;
  * dom0's own COM1 accesses are dropped). A domU cannot: release builds of Xen

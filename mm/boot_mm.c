@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The sanitised memory map at boot. The raw map (start_info v1 memmap or
  * XENMEM_memory_map) is untrusted input; everything after this point sees

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Extra memory regions: the table of unbacked guest-physical ranges the
  * kernel may balloon into or hand to the scratch pool. See

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Boot memory: memblock first (it knows what the boot path is using), then
  * the frame table. When the heap takes over, every frame memblock recorded

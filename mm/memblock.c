@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Early boot allocator: free RAM is the map's RAM minus a sorted, disjoint
  * table of labelled reservations.  Everything is page-granular and below

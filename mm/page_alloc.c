@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The fast allocator's hot paths: pa_alloc() and pa_free().
  *

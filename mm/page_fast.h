@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Internals of the fast allocator, shared by its files. Not an API:
  * include/pvhk/page_alloc.h is.

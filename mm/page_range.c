@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The fast allocator's range operations, deferred memory, offlining, boot
  * ownership, and the checked side of pa_free(): everything but the hot

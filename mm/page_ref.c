@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The reference page allocator: docs/allocator.md written as plainly as it
  * can be. Read that contract's sections "Frames, ranges, zones, blocks",

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Names of the page states and sentences for the PA_E_* errors, shared by
  * both allocators (include/pvhk/page_state.h): the fast one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The fast allocator's representation: the frame table, its lazily zeroed
  * chunks, the free lists, the one merge loop, and what covers a frame.

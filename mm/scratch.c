@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The scratch pool: hands out runs of unbacked frames from registered
  * extra memory for Xen to map things into. See include/pvhk/scratch.h

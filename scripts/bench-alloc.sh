@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Page allocator benchmark (docs/bench.md): builds bench/alloc_bench, runs it
 # natively (ns/op) and under callgrind (allocator instructions per call), and
 # prints one table. Called by `make bench`; B= selects the build directory

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # `make bench`: print figures. Nothing here passes or fails on a number.
 set -uo pipefail
 cd "$(dirname "$0")/.."

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Fail on a dependency cycle between the kernel's source files. The graph
 # comes from the kernel objects' symbol tables: an object that references a
 # global symbol depends on the object that defines it (build/tools/depcycles,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Checks on the linked image that a PVH loader relies on; a bad image is removed.
 set -euo pipefail
 elf=$1

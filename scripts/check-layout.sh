@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The README's layout section against the tree: every file of the tree must
 # be named there (by name or by a glob in its directory's entry), and every
 # entry must name something that exists. build/ (generated) is described but

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Install what a build or run step needs, saying what it does.
 #   deps.sh headers   libxen-dev (Xen public headers)
 #   deps.sh qemu      qemu-system-x86

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The xl domU rig: pvhk booted as an xl-created PVH domU under real Xen with
 # a real Linux dom0 and the real xl toolstack, all inside QEMU (TCG).
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Run every libFuzzer target: `short` (make test: FUZZ_SECONDS each, default
 # 60 split across targets) or `long` (make fuzz: FUZZ_SECONDS each, default 600).
 set -uo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """
 Mutation testing of pvhk's pure logic (`make mutate`, docs/mutation.md).
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # `make mutate`: mutation testing of the pure logic (docs/mutation.md).
 # Variables: MUTATE_FILES, MUTATE_MAX, MUTATE_JOBS, MUTATE_TIMEOUT, MUTATE_GREP,
 # MUTATE_LIST (scripts/mutate.py says what each does).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Boot pvhk under QEMU and check its self-tests.
 #
 #   scripts/run.sh bare|dom0

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Give every source file an SPDX licence line, or list those without one.
 #
 #   scripts/spdx.sh [--check] [TREE]    (default TREE: the repository holding this script)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # `make test`: every test, one stage at a time, with a summary at the end.
 # A stage is a command that must succeed; negative stages assert that the
 # harness notices a failure, a panic and a hang. Logs: build/logs/.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * alloc-trace: replay a page-allocator trace from stdin with the kernel's
  * own allocator code, one answer line per input line that holds an

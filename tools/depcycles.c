@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * depcycles: find dependency cycles between object files from their symbol
  * tables.

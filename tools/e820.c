@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * e820: sanitise a memory map with the kernel's own code (mm/e820.c).
  *

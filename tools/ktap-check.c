@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ktap-check: read a serial log, find pvhk's KTAP output and verdict, and
  * say whether the run passed.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The balloon driver: follow the toolstack's memory/target.
  *

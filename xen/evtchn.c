@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Event channels (2-level ABI) for a PVH guest: the upcall vector, per-port
  * handlers, the EVTCHNOP_* calls, and blocking in Xen until something

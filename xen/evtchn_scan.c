@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * 2-level event channel scan, pure. All accesses to the shared words are
  * atomic: Xen sets bits in them from other CPUs at any time.

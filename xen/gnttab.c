@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Grant tables, kernel glue: the hypercalls around the pure book and batch
  * builders of xen/gnttab_book.c, and the scratch-frame discipline

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Grant-table bookkeeping (v1) and batch building, pure.
  *

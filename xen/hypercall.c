@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Hypercall instruction choice and Xen detection. */
 #include <pvhk/arch.h>
 #include <pvhk/hypercall.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The memory map for guests whose start_info has none (v0: PVH dom0 always).
  * XENMEM_memory_map copies at most nr_entries and reports how many it copied

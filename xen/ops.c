@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * One-call helpers around hypercall sub-ops, each asking Xen one question
  * about this domain (or setting one HVM parameter), and the check every ring

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The P2M core's hypervisor backend: each op is one XENMEM_* call on
  * DOMID_SELF (xen/include/public/memory.h). decrease_reservation and

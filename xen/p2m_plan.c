@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * P2M core: release frames to Xen and populate them again, keeping an
  * exact account. Pure: the hypercalls and the frame table are reached

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Xen system time (the vCPU's pvclock) and the wallclock, read from the
  * shared info page.

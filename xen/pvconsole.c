@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The PV console of a domU: the ring page libxl sets up
  * (HVM_PARAM_CONSOLE_PFN, struct xencons_interface in <xen/io/console.h>)

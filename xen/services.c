@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The order the Xen services start in, in one place. kmain calls
  * xen_services_init() on Xen, then xen_domu_services_init():

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The shared info page: mapping it into scratch space. The services that
  * live on it start from xen/services.c.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Shutdown control: the toolstack's `xl shutdown` / `xl reboot` write
  * "poweroff" / "reboot" into control/shutdown; the guest acknowledges by

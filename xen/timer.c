@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Timers on Xen's per-vCPU singleshot timer.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The kernel side of the xenstore client: the ring page and event channel
  * Xen gives a domU, the kick and wait callbacks of struct xs_conn, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * xenstore client core: message encoding and parsing, ring transport,
  * the request/reply loop with watch-event queueing, transactions.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* x86-64 primitives: CPUID, MSRs, port I/O, control registers. */
 #ifndef PVHK_ARCH_H
 #define PVHK_ARCH_H

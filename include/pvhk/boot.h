@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * What the PVH loader handed us, copied out of hvm_start_info before
  * anything can overwrite it (QEMU may put the memmap in page 0, which paging

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Kernel command line parsing (pure). Words are `key` or `key=value`. */
 #ifndef PVHK_CMDLINE_H
 #define PVHK_CMDLINE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Console backends, chosen at run time by console_init(). */
 #ifndef PVHK_CONSOLE_H
 #define PVHK_CONSOLE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The guest-physical memory map ("e820" map) and its sanitiser.
  *

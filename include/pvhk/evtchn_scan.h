@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Event channels, 2-level ABI: the pure scan of the pending/mask bitmaps.
  *

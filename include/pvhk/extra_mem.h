@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Extra memory: guest-physical ranges that are not backed by Xen at boot
  * but that the guest may have Xen back (balloon up) or map things into

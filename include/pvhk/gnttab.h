@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Grant tables, the pure part: v1 grant-reference bookkeeping (gnttab_book_*,
  * gnttab_grant_access, gnttab_end_access) and the builders and checkers for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Grant tables, the kernel side (xen/gnttab.c) over the pure bookkeeping
  * of <pvhk/gnttab.h>: table frames and foreign mappings live only in

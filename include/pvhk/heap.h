@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The kernel's page heap: the frame table and buddy allocator of
  * mm/page_alloc.c (docs/allocator.md) over the sanitised map, plus the

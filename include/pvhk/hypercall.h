@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Xen hypercalls, issued directly with VMCALL (Intel) or VMMCALL (AMD): since
  * XSA-466 a guest need not map the hypercall page, and Linux stopped using

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The early boot allocator: pages from sanitised RAM, handed out before the
  * page allocator exists, every one recorded with a label.

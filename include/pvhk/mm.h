@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Boot-time memory management glue: the sanitised map and what uses it. */
 #ifndef PVHK_MM_H
 #define PVHK_MM_H

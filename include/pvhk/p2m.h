@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * P2M: which guest frames Xen backs for us, changed with
  * XENMEM_populate_physmap / XENMEM_decrease_reservation (docs/p2m.md).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The reference page allocator (mm/page_ref.c): the contract of
  * docs/allocator.md written as plainly as it can be. One entry per frame

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The page allocator's contract, shared by its two implementations: the
  * states a frame can be in, the errors a refused operation returns, the

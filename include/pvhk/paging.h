@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The kernel's page tables: an identity map of guest-physical space with
  * large pages and NX, except the kernel image, mapped with 4 KiB pages so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* What we are running on, decided once at boot. */
 #ifndef PVHK_PLATFORM_H
 #define PVHK_PLATFORM_H

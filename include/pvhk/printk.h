@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Kernel console output and fatal errors. */
 #ifndef PVHK_PRINTK_H
 #define PVHK_PRINTK_H

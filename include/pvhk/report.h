@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The run's verdict and its end. One place owns both: the self-test runner
  * registers the test it is running and, at the end, hands over its counts;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The scratch pool: guest-physical frames for things Xen maps in (shared
  * info, grant-table frames, foreign and grant mappings).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * In-kernel self-tests, reported in KTAP version 1. A test is registered with
  * KTEST(suite, name) and placed in a linker section (.ktests.<suite>), so

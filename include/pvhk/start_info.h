@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Validation of struct hvm_start_info (pure: host-tested). */
 #ifndef PVHK_START_INFO_H
 #define PVHK_START_INFO_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * String/memory helpers. Pure code includes this instead of <string.h> so it
  * builds unchanged in the kernel (common/string.c) and on the host (libc).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* TSC-based time. */
 #ifndef PVHK_TIME_H
 #define PVHK_TIME_H

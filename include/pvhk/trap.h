@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Exceptions: the saved frame, the report, and catching a trap in a test. */
 #ifndef PVHK_TRAP_H
 #define PVHK_TRAP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Basic types shared by kernel and host builds. Freestanding headers only. */
 #ifndef PVHK_TYPES_H
 #define PVHK_TYPES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Xen's shared info page, the order the services start in, and the
  * one-call helpers every service may use. The services themselves: event

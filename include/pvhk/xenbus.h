@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * A domU's toolstack-facing services: the xenstore connection (the pure
  * client of <pvhk/xs_wire.h> on the shared ring), the PV console ring, the

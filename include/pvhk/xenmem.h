@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Kernel side of the P2M and the scratch pool: the hypercall backend of
  * struct p2m_ops, and the kernel's single P2M, extra memory and pool.

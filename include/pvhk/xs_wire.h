@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * xenstore client: the wire protocol and the shared-ring transport, pure.
  *

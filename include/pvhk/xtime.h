@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Xen time: the vCPU's pvclock (system time), the wallclock, and timers on
  * VCPUOP_set_singleshot_timer / VIRQ_TIMER.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Fetch and unpack everything the xl domU rig runs, from Debian packages.
 #
 #   scripts/domu/fetch.sh [DIR]      (DIR defaults to build/domu)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # CLI tests of alloc-trace: replays every tests/cli/alloc-trace/*.trace on
 # the fast allocator and on the reference (--ref) and compares each answer
 # with the "# => ANSWER" annotation on its line. Where the contract lets the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Behaviour tests for build/tools/depcycles (tools/depcycles.c): graphs
 # given as nm -A -P -g output, with and without cycles, and bad input.
 # Usage: tests/cli/depcycles.sh PATH/TO/depcycles

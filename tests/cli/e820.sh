@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Behaviour tests for build/tools/e820 (tools/e820.c): the real maps in
 # tests/cli/e820/*.map against their .out files, warnings, malformed input
 # and its exit status.  Usage: tests/cli/e820.sh PATH/TO/e820

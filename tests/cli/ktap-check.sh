@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Behaviour of build/tools/ktap-check: exit statuses, named failures, Xen's
 # prefixes, and a domU's lines with dom0 output glued in front of them.
 set -u

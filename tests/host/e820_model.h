@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * An independent, deliberately simple model of the e820 sanitising rules
  * (docs/memory-map.md), shared by the host tests (tests/host/test_e820.c)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Minimal host unit-test harness. Each HOST_TEST registers itself with a
  * constructor; main.c runs them all (or those whose name contains argv[1])

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Host test runner: runs every registered HOST_TEST (or those whose name
  * contains any of the arguments), prints a summary. Exit status 1 when a test

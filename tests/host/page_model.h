@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Reference model of the page allocator contract (docs/allocator.md), for
  * the differential and exhaustive tests. Deliberately naive: one state byte

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Host tests of the boot path's pure pieces: start_info checks, the command
  * line parser (its warnings, and what is kept of a line too long for the
  * kernel's buffer), and the kernel's printf (common/printf.c: in the host build it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Host tests for the e820 sanitiser (mm/e820.c): each rule of
  * docs/memory-map.md with worked examples, the maps measured on real

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * 2-level event channel scan against plain arrays standing in for
  * shared_info and vcpu_info. raise() plays Xen's part of posting an event.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Host tests for the extra-memory region table (mm/extra_mem.c). */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Grant-table bookkeeping and batches against a simulated hypervisor: two
  * domains with real v1 table frames, a fake Xen that maps/unmaps/copies by

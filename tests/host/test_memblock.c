@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Host tests for the early boot allocator (mm/memblock.c): reservations
  * and their labels, overlap and merge rules, allocation limits and

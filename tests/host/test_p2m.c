@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Host tests for the P2M core (xen/p2m_plan.c) against the simulated
  * hypervisor (xen_sim.c) and a model frame table: release / populate /

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Unit tests of the page allocator: every transition of the table in
  * docs/allocator.md, every refusal with its exact error code, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Edges of the fast page allocator that the transition tests
  * (test_page_alloc.c) and the model comparisons (test_page_model.c) do not

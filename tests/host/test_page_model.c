@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The fast page allocator (mm/page_alloc.c) and the reference allocator
  * (mm/page_ref.c) in lockstep against the contract's model (page_model.h):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Unit tests of the reference page allocator (mm/page_ref.c) against the
  * contract, docs/allocator.md: every row of the Operations table, every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Limits of the fast allocator that depend on its build constants. This
  * file is also built into hosttests-o3 (PA_MAX_ORDER=3, PA_MAX_CHUNKS=1024),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Host tests for the scratch pool (mm/scratch.c) on the real frame table
  * (mm/page_alloc.c): unit tests for each rule, and a randomized test

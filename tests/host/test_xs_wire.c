@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * xenstore wire protocol and client loop, against hand-built byte streams
  * and a small simulated xenstored that shares a real

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The simulated hypervisor: see xen_sim.h. */
 #include <stdio.h>
 #include <stdlib.h>

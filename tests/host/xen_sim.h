@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * A simulated hypervisor for the P2M core: the guest's second-stage
  * translation reduced to what XENMEM_populate_physmap and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Self-tests: exceptions, paging permissions (NX, W^X), guard page, TSC. */
 #include <pvhk/arch.h>
 #include <pvhk/boot.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Self-tests: what the PVH loader gave us and what we made of it. */
 #include <pvhk/arch.h>
 #include <pvhk/boot.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Self-tests: the map the kernel parsed at boot. */
 #include <pvhk/boot.h>
 #include <pvhk/heap.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Self-tests of the grant-table glue against the real Xen (suite gnttab;
  * the benchmark is in suite bench). On dom0 they map our own grants (dom =

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Self-tests of the page heap on real memory (the host tests prove the
  * state machine exhaustively; these prove the kernel's wiring of it).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Self-tests of the P2M and the scratch pool against the real Xen. The
  * host tests drive the same core against a simulator with injected faults;

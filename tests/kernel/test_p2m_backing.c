@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Which frames behind the memory map's non-RAM ranges does Xen back with
  * RAM? (docs/p2m.md, "Frames behind non-RAM ranges".) The frames of every

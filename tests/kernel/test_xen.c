@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Self-tests of the Xen services: shared info placement, pvclock and
  * wallclock, VIRQ_TIMER and the timer list, blocking in Xen, and event

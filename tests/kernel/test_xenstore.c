@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Self-tests of the domU toolstack services: xenstore requests and watches
  * against the real xenstored, the PV console ring, and what the balloon and
