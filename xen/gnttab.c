@@ -314,6 +314,10 @@ int gnt_map_refs(domid_t dom, const grant_ref_t *refs, unsigned n,
                           flags & GNT_MAP_READONLY);
     if (rc)
         goto put_frames;
+    if (flags & GNT_MAP_PER_OP)
+        for (i = 0; i < n; i++)
+            if (m[i].readonly)
+                map_ops[i].flags |= GNTMAP_readonly;
 
     long hrc = issue(GNTTABOP_map_grant_ref, map_ops, sizeof(map_ops[0]), n, one, &issued);
     rc = gnttab_report_map(map_ops, n, hrc, rep);

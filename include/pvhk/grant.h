@@ -47,6 +47,7 @@ int gnt_end(grant_ref_t ref);
 /* One foreign grant mapped at a scratch frame: its data is at
  * PFN_PHYS(pfn) through the identity map. */
 struct gnt_map {
+    bool readonly;                      /* in, with GNT_MAP_PER_OP */
     uint64_t pfn;                       /* 0 when not mapped */
     grant_handle_t handle;
     int16_t status;                     /* of the last map/unmap op */
@@ -54,6 +55,7 @@ struct gnt_map {
 
 #define GNT_MAP_READONLY    0x1         /* GNTMAP_readonly */
 #define GNT_ONE_PER_CALL    0x2         /* one op per hypercall (benchmark) */
+#define GNT_MAP_PER_OP      0x4         /* m[i].readonly picks each op's mode */
 
 /*
  * Map refs[0..n) of domain dom (n <= GNT_BATCH_MAX) at fresh scratch
@@ -61,7 +63,9 @@ struct gnt_map {
  * that succeeded are unmapped again and every frame whose state is known
  * goes back to the pool; out[i].status says what each op got, rep counts
  * them, the return is the first failure's errno. dom is the peer's real
- * id (DOMID_SELF is refused, as Xen would refuse it).
+ * id (DOMID_SELF is refused, as Xen would refuse it). Every op is
+ * read-only with GNT_MAP_READONLY; with GNT_MAP_PER_OP, those whose
+ * m[i].readonly the caller set (one batch may mix both).
  */
 int gnt_map_refs(domid_t dom, const grant_ref_t *refs, unsigned n,
                  unsigned flags, struct gnt_map *m, struct gnttab_report *rep);
