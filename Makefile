@@ -179,6 +179,15 @@ $(B)/bench/%: bench/%.c $(HOPT_PURE)
 	@echo "  HOSTLD  $@"
 	@$(HOSTCC) $(HCFLAGS) $(HOPT) -o $@ $^ -lm
 
+# The domU rig's Linux peer (tests/domu/linux_peer.c), run in the rig's
+# dom0: static, on Xen's own libxengnttab/libxenevtchn/libxenstore
+# (libxen-dev), so the dom0 image needs none of them.
+$(B)/peer/linux-peer: tests/domu/linux_peer.c tests/domu/peer_proto.h | $(XENINC)/xen
+	@mkdir -p $(dir $@)
+	@echo "  HOSTLD  $@ (static)"
+	@$(HOSTCC) -std=gnu11 -O2 -Wall -Wextra -Werror -static -o $@ $< \
+	    -lxengnttab -lxenevtchn -lxenstore -lxentoolcore -lxentoollog -lpthread
+
 # libFuzzer targets always build with clang.
 FUZZ_SRCS := $(wildcard tests/fuzz/*.c)
 FUZZERS   := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
