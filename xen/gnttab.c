@@ -10,7 +10,7 @@
  * the frame's guest-physical address). A scratch frame is handed out only
  * while RELEASED, so nothing is ever mapped over backed RAM (Xen would leak
  * that page) or over a frame that already holds a mapping (a second grant
- * at one frame crashed dom0 in p2m.c on this Xen). It goes back to the pool
+ * at one frame crashed dom0 in Xen's p2m.c). It goes back to the pool
  * only once Xen said the mapping is gone.
  */
 #include <pvhk/grant.h>

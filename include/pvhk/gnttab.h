@@ -126,7 +126,7 @@ int gnttab_end_access(struct gnttab_book *b, grant_ref_t ref);
  * n map ops of (dom, refs[i]) at host_addrs[i] (guest-physical addresses of
  * scratch frames), GNTMAP_host_map, read-only if asked. -XEN_EINVAL if an
  * address is 0 or unaligned, if two ops share a frame (a second grant at a
- * frame holding one crashed dom0 in p2m.c), or if dom is DOMID_SELF (Xen
+ * frame holding one crashed dom0 in Xen's p2m.c), or if dom is DOMID_SELF (Xen
  * answers GNTST_bad_domain: use the own domid).
  */
 int gnttab_build_map(struct gnttab_map_grant_ref *ops, unsigned n,

@@ -18,7 +18,7 @@ extern struct scratch_pool scratch;
 extern bool p2m_ready, scratch_ready;
 extern const char *scratch_source;      /* for the log and the tests */
 
-/* The hypercall backend (xen/p2m.c). */
+/* The hypercall backend (xen/memory.c). */
 extern const struct p2m_ops p2m_xen_ops;
 
 /* Guest frames for Xen to map things at (shared info, grant frames):

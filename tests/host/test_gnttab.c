@@ -697,7 +697,7 @@ HOST_TEST(gnttab_build_refuses_dangerous_batches)
     grant_handle_t h[2] = { 0, 1 };
     uint64_t a[4] = { 0x1000, 0x2000, 0x3000, 0x2000 };
 
-    /* Two grants at one frame: the p2m.c:673 crash. */
+    /* Two grants at one frame: the crash at Xen's p2m.c:673. */
     CHECK(gnttab_build_map(map, 4, 1, refs, a, false) == -XEN_EINVAL);
     CHECK(gnttab_build_map(map, 3, 1, refs, a, false) == 0);
     a[1] = 0x2001;

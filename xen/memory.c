@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * The P2M core's hypervisor backend: each op is one XENMEM_* call on
- * DOMID_SELF (xen/include/public/memory.h). decrease_reservation and
- * populate_physmap return the number of extents done, stopping at the
- * first one Xen could not do; a negative return is a whole-call error.
+ * The kernel's guest-physical memory under Xen. The P2M core's hypervisor
+ * backend, p2m_xen_ops: each op is one XENMEM_* call on DOMID_SELF
+ * (xen/include/public/memory.h). decrease_reservation and populate_physmap
+ * return the number of extents done, stopping at the first one Xen could
+ * not do; a negative return is a whole-call error. Also here: the kernel's
+ * one P2M, extra memory and scratch pool, the scratch-frame helpers, and
+ * what Xen backs behind the map's non-RAM ranges (p2m_backing_scan).
  */
 #include <pvhk/hypercall.h>
 #include <pvhk/printk.h>
