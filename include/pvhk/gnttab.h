@@ -192,7 +192,7 @@ int gnttab_report_copy(const struct gnttab_copy *ops, unsigned n,
 /* "GNTST_bad_gntref"; "GNTST_not_done" for the preset; "GNTST_unknown". */
 const char *gnttab_status_name(int16_t status);
 /*
- * 0 for okay, else a negative Xen errno (the table in gnttab_book.c);
+ * 0 for okay, else a negative Xen errno (the table in xen/grant_table.c);
  * -XEN_ENODATA for GNTTAB_ST_NOT_DONE, -XEN_EIO for codes Xen added later.
  */
 int gnttab_status_errno(int16_t status);

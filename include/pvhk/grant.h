@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Grant tables, the kernel side (xen/gnttab.c) over the pure bookkeeping
+ * Grant tables, the kernel side (xen/grant_map.c) over the pure bookkeeping
  * of <pvhk/gnttab.h>: table frames and foreign mappings live only in
  * scratch frames (UNUSABLE space on dom0, released RAM on a domU), never in
  * a hole and never over backed RAM. See docs/grant-table.md.

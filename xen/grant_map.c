@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Grant tables, kernel glue: the hypercalls around the pure book and batch
- * builders of xen/gnttab_book.c, and the scratch-frame discipline
+ * Grant tables, the kernel mapper: the hypercalls around the pure book and
+ * batch builders of xen/grant_table.c, and the scratch-frame discipline
  * (docs/grant-table.md).
  *
  * Everything Xen maps into us for grants lands in a scratch frame: the
