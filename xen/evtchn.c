@@ -18,7 +18,6 @@
  */
 #include <pvhk/arch.h>
 #include <pvhk/evtchn.h>
-#include <pvhk/evtchn_scan.h>
 #include <pvhk/hypercall.h>
 #include <pvhk/printk.h>
 #include <pvhk/trap.h>

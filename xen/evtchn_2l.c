@@ -5,7 +5,7 @@
  * atomic: Xen sets bits in them from other CPUs at any time.
  */
 #include <pvhk/types.h>
-#include <pvhk/evtchn_scan.h>
+#include <pvhk/evtchn.h>
 
 static inline uint64_t bit(unsigned n)
 {
