@@ -10,7 +10,7 @@
 #include <string.h>
 #include "harness.h"
 #include <pvhk/types.h>
-#include <pvhk/gnttab.h>
+#include <pvhk/grant.h>
 
 #define SIM_FRAMES      4
 #define SIM_PAGES       64              /* guest memory, gfn 0..63 */
