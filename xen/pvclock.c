@@ -12,7 +12,7 @@
  */
 #include <pvhk/arch.h>
 #include <pvhk/xen.h>
-#include <pvhk/xtime.h>
+#include <pvhk/time.h>
 
 #define NSEC_PER_SEC 1000000000ull
 

@@ -24,7 +24,7 @@
 #include <pvhk/printk.h>
 #include <pvhk/xen.h>
 #include <pvhk/xenbus.h>
-#include <pvhk/xtime.h>
+#include <pvhk/time.h>
 #include <xen/hvm/params.h>
 #include <xen/sched.h>
 

@@ -21,7 +21,7 @@
 #include <pvhk/xen.h>
 #include <pvhk/xenbus.h>
 #include <pvhk/xenmem.h>
-#include <pvhk/xtime.h>
+#include <pvhk/time.h>
 #include <xen/errno.h>
 
 const char *xen_services_error;

@@ -18,7 +18,7 @@
 #include <pvhk/evtchn.h>
 #include <pvhk/hypercall.h>
 #include <pvhk/xen.h>
-#include <pvhk/xtime.h>
+#include <pvhk/time.h>
 #include <xen/errno.h>
 #include <xen/vcpu.h>
 

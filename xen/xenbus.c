@@ -18,7 +18,7 @@
 #include <pvhk/string.h>
 #include <pvhk/xen.h>
 #include <pvhk/xenbus.h>
-#include <pvhk/xtime.h>
+#include <pvhk/time.h>
 #include <xen/hvm/params.h>
 
 static struct xs_conn conn;             /* ~12 KiB: two message buffers */

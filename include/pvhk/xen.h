@@ -2,7 +2,7 @@
 /*
  * Xen's shared info page, the order the services start in, and the
  * one-call helpers every service may use. The services themselves: event
- * channels (<pvhk/evtchn.h>), time (<pvhk/xtime.h>), xenstore, PV console,
+ * channels (<pvhk/evtchn.h>), time (<pvhk/time.h>), xenstore, PV console,
  * balloon and shutdown control (<pvhk/xenbus.h>).
  *
  * A PVH guest has no shared info until it asks for one: it names a guest

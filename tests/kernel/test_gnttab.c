@@ -699,7 +699,6 @@ KTEST(bench, gnttab_map_unmap_512)
 
 #include <pvhk/cmdline.h>
 #include <pvhk/xenbus.h>
-#include <pvhk/xtime.h>
 
 static char pair_dir[64];
 

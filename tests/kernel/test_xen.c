@@ -19,7 +19,6 @@
 #include <pvhk/xenmem.h>
 #include <pvhk/time.h>
 #include <pvhk/xen.h>
-#include <pvhk/xtime.h>
 #include <xen/errno.h>
 #include <xen/memory.h>
 #include <xen/vcpu.h>

@@ -23,7 +23,7 @@
 #include <pvhk/string.h>
 #include <pvhk/xenbus.h>
 #include <pvhk/xenmem.h>
-#include <pvhk/xtime.h>
+#include <pvhk/time.h>
 #include <xen/sched.h>
 
 #define MS  1000000ull
