@@ -10,7 +10,6 @@
  * RAM size.
  */
 #include <pvhk/boot.h>
-#include <pvhk/heap.h>
 #include <pvhk/mm.h>
 #include <pvhk/printk.h>
 #include <pvhk/time.h>

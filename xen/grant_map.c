@@ -14,7 +14,7 @@
  * only once Xen said the mapping is gone.
  */
 #include <pvhk/grant.h>
-#include <pvhk/heap.h>
+#include <pvhk/mm.h>
 #include <pvhk/hypercall.h>
 #include <pvhk/platform.h>
 #include <pvhk/printk.h>

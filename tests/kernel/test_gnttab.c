@@ -12,7 +12,6 @@
  */
 #include <pvhk/e820.h>
 #include <pvhk/grant.h>
-#include <pvhk/heap.h>
 #include <pvhk/hypercall.h>
 #include <pvhk/mm.h>
 #include <pvhk/platform.h>

@@ -6,7 +6,6 @@
  * what Xen actually does. Best run as dom0 with memory to balloon into:
  * QEMU_MEM=1G XEN_ARGS=dom0_mem=256M,max:512M.
  */
-#include <pvhk/heap.h>
 #include <pvhk/mm.h>
 #include <pvhk/platform.h>
 #include <pvhk/printk.h>

@@ -11,7 +11,6 @@
 #include <pvhk/arch.h>
 #include <pvhk/boot.h>
 #include <pvhk/cmdline.h>
-#include <pvhk/heap.h>
 #include <pvhk/mm.h>
 #include <pvhk/platform.h>
 #include <pvhk/printk.h>

@@ -14,7 +14,6 @@
 #include <pvhk/hypercall.h>
 #include <pvhk/mm.h>
 #include <pvhk/platform.h>
-#include <pvhk/heap.h>
 #include <pvhk/selftest.h>
 #include <pvhk/xenmem.h>
 #include <pvhk/time.h>

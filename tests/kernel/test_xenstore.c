@@ -16,7 +16,7 @@
  * tree (libxl makes data/ writable by the guest).
  */
 #include <pvhk/cmdline.h>
-#include <pvhk/heap.h>
+#include <pvhk/mm.h>
 #include <pvhk/platform.h>
 #include <pvhk/printk.h>
 #include <pvhk/selftest.h>
