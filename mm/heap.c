@@ -16,7 +16,7 @@
 #include <pvhk/arch.h>
 #include <pvhk/cmdline.h>
 #include <pvhk/platform.h>
-#include <pvhk/xenmem.h>
+#include <pvhk/xen.h>
 #include <pvhk/xenbus.h>
 #include <pvhk/p2m.h>
 #include <xen/hvm/hvm_op.h>

@@ -14,12 +14,12 @@
  * only once Xen said the mapping is gone.
  */
 #include <pvhk/grant.h>
-#include <pvhk/mm.h>
 #include <pvhk/hypercall.h>
+#include <pvhk/mm.h>
 #include <pvhk/platform.h>
 #include <pvhk/printk.h>
 #include <pvhk/string.h>
-#include <pvhk/xenmem.h>
+#include <pvhk/xen.h>
 #include <xen/memory.h>
 
 struct gnttab_book gnt_book;

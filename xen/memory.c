@@ -11,7 +11,7 @@
 #include <pvhk/hypercall.h>
 #include <pvhk/printk.h>
 #include <pvhk/string.h>
-#include <pvhk/xenmem.h>
+#include <pvhk/xen.h>
 #include <pvhk/e820.h>
 #include <pvhk/page_alloc.h>
 #include <xen/memory.h>

@@ -18,10 +18,9 @@
 #include <pvhk/evtchn.h>
 #include <pvhk/platform.h>
 #include <pvhk/printk.h>
+#include <pvhk/time.h>
 #include <pvhk/xen.h>
 #include <pvhk/xenbus.h>
-#include <pvhk/xenmem.h>
-#include <pvhk/time.h>
 #include <xen/errno.h>
 
 const char *xen_services_error;

@@ -16,9 +16,9 @@
 #include <pvhk/hypercall.h>
 #include <pvhk/printk.h>
 #include <pvhk/string.h>
+#include <pvhk/time.h>
 #include <pvhk/xen.h>
 #include <pvhk/xenbus.h>
-#include <pvhk/time.h>
 #include <xen/hvm/params.h>
 
 static struct xs_conn conn;             /* ~12 KiB: two message buffers */

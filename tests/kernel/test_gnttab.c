@@ -20,7 +20,7 @@
 #include <pvhk/string.h>
 #include <pvhk/time.h>
 #include <pvhk/trap.h>
-#include <pvhk/xenmem.h>
+#include <pvhk/xen.h>
 #include <xen/memory.h>
 
 #define SELF            ((domid_t)0)    /* dom0's own id */

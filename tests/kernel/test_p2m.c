@@ -11,7 +11,7 @@
 #include <pvhk/printk.h>
 #include <pvhk/selftest.h>
 #include <pvhk/time.h>
-#include <pvhk/xenmem.h>
+#include <pvhk/xen.h>
 
 #define NEED_P2M(t) do { if (!p2m_ready) KT_SKIP(t, "no P2M: not under Xen"); } while (0)
 

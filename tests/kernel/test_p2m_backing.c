@@ -16,7 +16,7 @@
 #include <pvhk/printk.h>
 #include <pvhk/selftest.h>
 #include <pvhk/time.h>
-#include <pvhk/xenmem.h>
+#include <pvhk/xen.h>
 #include <xen/hvm/hvm_op.h>
 
 static struct p2m_backing bk;

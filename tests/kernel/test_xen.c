@@ -15,7 +15,6 @@
 #include <pvhk/mm.h>
 #include <pvhk/platform.h>
 #include <pvhk/selftest.h>
-#include <pvhk/xenmem.h>
 #include <pvhk/time.h>
 #include <pvhk/xen.h>
 #include <xen/errno.h>

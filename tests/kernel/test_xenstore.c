@@ -21,9 +21,9 @@
 #include <pvhk/printk.h>
 #include <pvhk/selftest.h>
 #include <pvhk/string.h>
-#include <pvhk/xenbus.h>
-#include <pvhk/xenmem.h>
 #include <pvhk/time.h>
+#include <pvhk/xen.h>
+#include <pvhk/xenbus.h>
 #include <xen/sched.h>
 
 #define MS  1000000ull
