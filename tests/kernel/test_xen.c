@@ -14,12 +14,9 @@
 #include <pvhk/hypercall.h>
 #include <pvhk/mm.h>
 #include <pvhk/platform.h>
-#include <pvhk/heap.h>
 #include <pvhk/selftest.h>
-#include <pvhk/xenmem.h>
 #include <pvhk/time.h>
 #include <pvhk/xen.h>
-#include <pvhk/xtime.h>
 #include <xen/errno.h>
 #include <xen/memory.h>
 #include <xen/vcpu.h>
