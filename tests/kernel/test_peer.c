@@ -10,16 +10,16 @@
  */
 #include <pvhk/evtchn.h>
 #include <pvhk/grant.h>
-#include <pvhk/heap.h>
+#include <pvhk/mm.h>
 #include <pvhk/platform.h>
 #include <pvhk/printk.h>
 #include <pvhk/selftest.h>
 #include <pvhk/string.h>
 #include <pvhk/time.h>
 #include <pvhk/trap.h>
+#include <pvhk/xen.h>
 #include <pvhk/xenbus.h>
-#include <pvhk/xenmem.h>
-#include <pvhk/xtime.h>
+#include <pvhk/xenstore.h>
 
 #include "../domu/peer_proto.h"
 
