@@ -218,6 +218,10 @@ HOST_TEST(page_edges_check_lists)
     CHECK(corrupt("outside its range", PA_NO_FRAME));
     E(0x4000)->rid = 5;
     CHECK(corrupt("outside its range", PA_NO_FRAME));
+    /* Its own range, but a chunk never touched: the list is as long as
+     * the count of free blocks, with the real first block left out. */
+    E(0x4000)->rid = 4;
+    CHECK(corrupt("untouched chunk", 0x4000));
     /* A low block on the high list and the other way round. */
     restore(); lo->head[7] = ix(0x100080); hi->head[7] = ix(0x80);
     CHECK(corrupt("wrong zone's list", 0x80));
