@@ -8,18 +8,22 @@
 #   trixie_apt_cache ARGS...    apt-cache on it (show, depends, ...)
 #
 # Everything lives under build/apt-trixie: its own sources list (the trixie
-# suite only), package lists and cache. The system's apt sources are never
-# read or changed, and nothing is installed from it: `apt-get download`
-# fetches a .deb, which the caller unpacks with dpkg -x into the build tree.
+# suite only), package lists and cache, and an empty dpkg status, so that
+# the packages installed on the host (Debian 12's) do not show up as
+# candidates. The system's apt sources are never read or changed, and
+# nothing is installed from it: `apt-get download` fetches a .deb, which the
+# caller unpacks with dpkg -x into the build tree.
 
 TRIXIE=$PWD/build/apt-trixie
 
 trixie_opts() {
     local d=$TRIXIE
+    [ -f "$d/state/status" ] || { mkdir -p "$d/state"; : > "$d/state/status"; }
     printf '%s\n' -o "Dir::Etc=$d/etc" -o "Dir::Etc::sourcelist=$d/etc/sources.list" \
         -o "Dir::Etc::sourceparts=$d/etc/sources.list.d" \
         -o "Dir::Etc::preferencesparts=$d/etc/preferences.d" \
-        -o "Dir::State=$d/state" -o "Dir::Cache=$d/cache" -o Debug::NoLocking=1
+        -o "Dir::State=$d/state" -o "Dir::State::status=$d/state/status" \
+        -o "Dir::Cache=$d/cache" -o Debug::NoLocking=1
 }
 trixie_apt() {
     local opts; mapfile -t opts < <(trixie_opts)
