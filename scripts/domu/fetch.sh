@@ -86,6 +86,16 @@ download() {
     done
 }
 
+# One cache holds one release: a .deb of the other's would be taken for
+# ours (cached_deb goes by package name).
+for other in "$DEBS"/xen-utils-4.[0-9]*_*.deb; do
+    [ -e "$other" ] || continue
+    case "${other##*/}" in xen-utils-"$XEN_VERSION"_*) continue ;; esac
+    say "$DIR holds the packages of another Xen version (${other##*/}), not $XEN_VERSION's:"
+    say "give Xen $XEN_VERSION a cache of its own (DOMU_CACHE, or leave it unset)"
+    exit 1
+done
+
 # Fast path: everything already unpacked.
 if [ -f "$DIR/ready" ] && [ -f "$KDIR/vmlinuz" ] && [ -x "$ROOT/$XEN_BIN/xl" ]; then
     exit 0
