@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: BSD-2-Clause
+# shellcheck shell=bash
 # Debian 13 (trixie) packages through an apt configuration of our own, for
 # scripts that fetch Xen 4.20 and its userspace. Sourced, not run; the caller
 # is at the repository's top and defines say().
