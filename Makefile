@@ -39,7 +39,7 @@ KERNEL_EXCLUDE := mm/page_ref.c
 KDEFS   :=
 else ifeq ($(PA_IMPL),ref)
 KB      := $(B)/ref
-KERNEL_EXCLUDE := mm/page_alloc.c mm/page_table.c mm/page_range.c mm/page_check.c
+KERNEL_EXCLUDE := mm/page_alloc.c mm/page_table.c mm/page_range.c mm/page_check.c mm/page_cpu.c
 KDEFS   := -DPA_IMPL_REF
 else
 $(error PA_IMPL is `fast` or `ref`, not `$(PA_IMPL)`)
@@ -50,7 +50,7 @@ endif
 # These build for the kernel and, unchanged, for the host tests and tools.
 PURE_SRCS := $(wildcard \
     common/printf.c common/cmdline.c boot/start_info_check.c boot/platform.c \
-    mm/e820.c mm/memblock.c mm/page_alloc.c mm/page_table.c mm/page_range.c mm/page_state.c mm/page_check.c \
+    mm/e820.c mm/memblock.c mm/page_alloc.c mm/page_table.c mm/page_range.c mm/page_state.c mm/page_check.c mm/page_cpu.c \
     mm/page_ref.c \
     mm/scratch.c mm/extra_mem.c \
     xen/p2m.c xen/grant_table.c xen/evtchn_2l.c \
@@ -141,7 +141,7 @@ $(B)/host/hosttests: $(HOST_TEST_OBJS) $(HSAN_PURE)
 # against the model too, exhaustively included.
 O3_DEFS := -DPA_MAX_ORDER=3 -DPA_MAX_CHUNKS=1024
 O3_SRCS := tests/host/main.c tests/host/test_page_model.c tests/host/test_page_small.c mm/page_alloc.c \
-    mm/page_table.c mm/page_range.c mm/page_state.c mm/page_check.c mm/page_ref.c
+    mm/page_table.c mm/page_range.c mm/page_state.c mm/page_check.c mm/page_cpu.c mm/page_ref.c
 O3_OBJS := $(patsubst %.c,$(B)/hsan-o3/%.o,$(O3_SRCS))
 
 $(B)/hsan-o3/%.o: %.c | $(XENINC)/xen

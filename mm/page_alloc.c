@@ -107,14 +107,28 @@ static inline bool zone_can(const struct page_alloc *pa, unsigned z, unsigned or
 }
 
 /*
+ * Nothing suitable on the heap: what per-CPU caches hold goes back to the
+ * lists (mm/page_cpu.c), and the request is served from there if it can
+ * be. An allocation fails only when no suitable block exists anywhere.
+ */
+static __attribute__((noinline, cold))
+pfn_t alloc_drained(struct page_alloc *pa, unsigned order, unsigned flags)
+{
+    if (!pa_drain(pa, PA_ALL_CPUS))
+        return PA_NO_FRAME;
+    return heap_alloc(pa, order, flags);
+}
+
+/*
  * The preferred zone's lists have no block of `order` or larger: apply the
  * policy with deferred memory counted. A default request uses deferred
  * memory above 4 GiB (grow() takes it from the top) before the LOW lists,
  * then LOW deferred memory; a PA_ALLOC_LOW request grows from the bottom
- * while what is left lies below 4 GiB.
+ * while what is left lies below 4 GiB. `drain`: pa_alloc(), which drains
+ * the caches before failing; heap_alloc() does not.
  */
 static __attribute__((noinline, cold))
-pfn_t alloc_slow(struct page_alloc *pa, unsigned order, unsigned flags)
+pfn_t alloc_slow(struct page_alloc *pa, unsigned order, unsigned flags, bool drain)
 {
     if (!(flags & PA_ALLOC_LOW)) {
         while (pa->nr_defer && pa->defer[pa->nr_defer - 1].end > PA_LOW_LIMIT) {
@@ -127,11 +141,12 @@ pfn_t alloc_slow(struct page_alloc *pa, unsigned order, unsigned flags)
         if (zone_can(pa, PA_ZONE_LOW, order))
             return take_block(pa, PA_ZONE_LOW, order);
         if (!grow(pa, flags))
-            return PA_NO_FRAME;
+            return drain ? alloc_drained(pa, order, flags) : PA_NO_FRAME;
     }
 }
 
-pfn_t pa_alloc(struct page_alloc *pa, unsigned order, unsigned flags)
+static inline __attribute__((always_inline))
+pfn_t alloc(struct page_alloc *pa, unsigned order, unsigned flags, bool drain)
 {
     struct pa_zone *zn = &pa->zone[flags & PA_ALLOC_LOW];  /* PA_ZONE_LOW or _HIGH */
     uint32_t bits;
@@ -145,11 +160,21 @@ pfn_t pa_alloc(struct page_alloc *pa, unsigned order, unsigned flags)
         /* Out of memory of this order: fail fast when neither the LOW zone
          * (the same lists when flags ask for it) nor lazy init can help. */
         if (!pa->nr_defer && !zone_can(pa, PA_ZONE_LOW, order))
-            return PA_NO_FRAME;
-        return alloc_slow(pa, order, flags);
+            return drain ? alloc_drained(pa, order, flags) : PA_NO_FRAME;
+        return alloc_slow(pa, order, flags, drain);
     }
     /* Only larger blocks: split the first of the smallest. */
     return take_split(pa, zn, order + (unsigned)__builtin_ctz(bits), order);
+}
+
+pfn_t pa_alloc(struct page_alloc *pa, unsigned order, unsigned flags)
+{
+    return alloc(pa, order, flags, true);
+}
+
+pfn_t heap_alloc(struct page_alloc *pa, unsigned order, unsigned flags)
+{
+    return alloc(pa, order, flags, false);
 }
 
 /* pa_free() of a valid block in a chunk the range only partly covers:
@@ -191,7 +216,7 @@ int pa_free(struct page_alloc *pa, pfn_t f, unsigned k)
     pa->count[PA_INUSE] -= size;
     /* In a chunk wholly inside the range, the buddy is too. */
     be = e + (int64_t)((f ^ size) - f);
-    if (be->info == PA_INFO(PA_FREE, k))
+    if (info_load(be) == PA_INFO(PA_FREE, k))
         return free_merge(pa, r, f, k, be, PA_CHUNK_FRAMES);
     /* Common case: nothing to merge, just push. */
     zn = &pa->zone[pa_zone_of(f)];

@@ -43,9 +43,19 @@ static const struct pa_frame *entry(const struct page_alloc *pa,
     return &pa->table[r->base + (f - r->start)];
 }
 
+/* Is table index idx on CPU c's stack for zone z, order k? */
+static bool on_stack(const struct pa_cpu *cc, unsigned z, unsigned k, uint32_t idx)
+{
+    for (uint32_t j = 0; j < cc->nr[z][k]; j++)
+        if (cc->idx[z][k][j] == idx)
+            return true;
+    return false;
+}
+
 /* Check the block whose head is at p; add its frames to the recount. */
 static int check_block(const struct page_alloc *pa, unsigned i, pfn_t p,
                        uint64_t *cnt, uint64_t *nfree, uint64_t (*nlist)[PA_NR_ORDERS],
+                       uint64_t (*ncached)[PA_NR_ZONES], uint64_t *nheads,
                        struct pa_violation *v, pfn_t *next)
 {
     const struct pa_range *r = &pa->range[i];
@@ -75,9 +85,12 @@ static int check_block(const struct page_alloc *pa, unsigned i, pfn_t p,
         return bad(v, p, "offlining flag on a block that is not in use");
     if (st == PA_OFFLINING && !(x & PA_F_OFFL))
         return bad(v, p, "offlining head without the block flag");
-    if (INFO_OWNER(x) && !inuse)
+    if ((x & PA_F_CACHED) && st != PA_FREE)
+        return bad(v, p, "cached flag on a block that is not free");
+    if (INFO_OWNER(x) && !inuse && !(x & PA_F_CACHED))
         return bad(v, p, "owner on a block that is not in use");
-    if (x & ~(PA_STATE_MASK | PA_HEAD | PA_F_OFFL | (PA_ORDER_MASK << PA_ORDER_SHIFT) |
+    if (x & ~(PA_STATE_MASK | PA_HEAD | PA_F_OFFL | PA_F_CACHED |
+              (PA_ORDER_MASK << PA_ORDER_SHIFT) |
               (PA_MAX_OWNER << PA_OWNER_SHIFT)))
         return bad(v, p, "unknown bits in a head");
     if (st == PA_OFFLINED && o)
@@ -99,7 +112,15 @@ static int check_block(const struct page_alloc *pa, unsigned i, pfn_t p,
     if ((x & PA_F_OFFL) && !noff)
         return bad(v, p, "offlining flag but no offlining frame");
 
-    if (st == PA_FREE) {
+    if (x & PA_F_CACHED) {
+        unsigned c = INFO_OWNER(x), z = pa_zone_of(p);
+
+        if (c >= PA_MAX_CPUS || o >= PA_CACHE_ORDERS ||
+            !on_stack(&pa->cpu[c], z, o, r->base + (uint32_t)(p - r->start)))
+            return bad(v, p, "cached block not on its CPU's stack");
+        ncached[c][z] += size;
+        nheads[c]++;
+    } else if (st == PA_FREE) {
         unsigned z = pa_zone_of(p);
         pfn_t bf = p ^ size;
 
@@ -195,10 +216,52 @@ static int check_defer(const struct page_alloc *pa, struct pa_violation *v)
     return 0;
 }
 
+/*
+ * Every stack entry is a cached head of its CPU, zone and order; with
+ * every cached head found on its stack (check_block()) and as many
+ * entries as heads, the stacks hold exactly the cached blocks, once each.
+ */
+static int check_caches(const struct page_alloc *pa, uint64_t (*ncached)[PA_NR_ZONES],
+                        const uint64_t *nheads, struct pa_violation *v)
+{
+    for (unsigned c = 0; c < PA_MAX_CPUS; c++) {
+        const struct pa_cpu *cc = &pa->cpu[c];
+        uint64_t n = 0;
+
+        for (unsigned z = 0; z < PA_NR_ZONES; z++) {
+            for (unsigned k = 0; k < PA_CACHE_ORDERS; k++) {
+                if (cc->nr[z][k] > PA_CACHE_SIZE)
+                    return bad(v, PA_NO_FRAME, "cache stack overflows");
+                for (uint32_t j = 0; j < cc->nr[z][k]; j++) {
+                    uint32_t idx = cc->idx[z][k][j];
+                    const struct pa_frame *e = &pa->table[idx];
+                    pfn_t f;
+
+                    if (idx >= pa->used || e->rid >= pa->nr_ranges ||
+                        e->info != (PA_INFO(PA_FREE, k) | PA_F_CACHED | c << PA_OWNER_SHIFT))
+                        return bad(v, PA_NO_FRAME, "cache holds a block that is not "
+                                                   "cached there");
+                    f = idx + pa->range[e->rid].delta;
+                    if (pa_zone_of(f) != z)
+                        return bad(v, f, "cached block on the wrong zone's stack");
+                }
+                n += cc->nr[z][k];
+            }
+            if (ncached[c][z] != cc->cached[z])
+                return bad(v, PA_NO_FRAME, "cached-frame counter differs from a recount");
+        }
+        if (n != nheads[c])
+            return bad(v, PA_NO_FRAME, "cache stack holds a block twice");
+    }
+    return 0;
+}
+
 int pa_check(const struct page_alloc *pa, struct pa_violation *v)
 {
     uint64_t cnt[PA_NR_STATES] = { 0 }, nfree[PA_NR_ZONES] = { 0 };
     uint64_t nlist[PA_NR_ZONES][PA_NR_ORDERS] = { { 0 } };
+    uint64_t ncached[PA_MAX_CPUS][PA_NR_ZONES] = { { 0 } }, nheads[PA_MAX_CPUS] = { 0 };
+    bool high = false;
     uint64_t total = 0, untouched;
     int err;
 
@@ -220,6 +283,7 @@ int pa_check(const struct page_alloc *pa, struct pa_violation *v)
                            ALIGN_DOWN(r->end, PA_CHUNK_FRAMES) - r->int_start : 0))
             return bad(v, r->start, "range's whole-chunk span inconsistent");
         total += r->end - r->start;
+        high |= r->end > PA_LOW_LIMIT;
         untouched = 0;
         for (pfn_t c = ALIGN_DOWN(r->start, PA_CHUNK_FRAMES); c < r->end; c += PA_CHUNK_FRAMES)
             untouched += !pa_chunk_touched(pa, r, MAX(c, r->start));
@@ -243,7 +307,7 @@ int pa_check(const struct page_alloc *pa, struct pa_violation *v)
                     e++;
                     continue;
                 }
-                err = check_block(pa, i, p, cnt, nfree, nlist, v, &p);
+                err = check_block(pa, i, p, cnt, nfree, nlist, ncached, nheads, v, &p);
                 if (err)
                     return err;
                 e = entry(pa, r, p);
@@ -273,8 +337,15 @@ int pa_check(const struct page_alloc *pa, struct pa_violation *v)
     for (unsigned z = 0; z < PA_NR_ZONES; z++)
         if (nfree[z] != pa->zone[z].nr_free)
             return bad(v, PA_NO_FRAME, "free-frame counter differs from a recount");
-    for (unsigned s = PA_INUSE; s < PA_NR_STATES; s++)
+    if (cnt[PA_INUSE] != pa->count[PA_INUSE] + (uint64_t)cache_inuse(pa))
+        return bad(v, PA_NO_FRAME, "state counter differs from a recount");
+    for (unsigned s = PA_OFFLINING; s < PA_NR_STATES; s++)
         if (cnt[s] != pa->count[s])
             return bad(v, PA_NO_FRAME, "state counter differs from a recount");
+    if (high != !!pa->has_high)
+        return bad(v, PA_NO_FRAME, "has_high differs from the ranges");
+    err = check_caches(pa, ncached, nheads, v);
+    if (err)
+        return err;
     return check_defer(pa, v);
 }

@@ -34,6 +34,23 @@
 #define INFO_ORDER_DOWN(x)  ((x) - (1U << PA_ORDER_SHIFT))
 #define INFO_ORDER_UP(x)    ((x) + (1U << PA_ORDER_SHIFT))
 
+/*
+ * A head's info word where a per-CPU cache may change it at the same time
+ * (mm/page_cpu.c: a CPU moves a block it holds between INUSE and cached
+ * with only its own cache locked, while the heap reads that head as a
+ * buddy). Relaxed atomics: plain loads and stores on x86; the heap only
+ * compares the word with a FREE head's, which a held block never matches.
+ */
+static inline uint32_t info_load(const struct pa_frame *e)
+{
+    return __atomic_load_n(&e->info, __ATOMIC_RELAXED);
+}
+
+static inline void info_store(struct pa_frame *e, uint32_t v)
+{
+    __atomic_store_n(&e->info, v, __ATOMIC_RELAXED);
+}
+
 /* ---- entries and chunks ---------------------------------------------------- */
 
 static inline struct pa_frame *ent(const struct page_alloc *pa, const struct pa_range *r,
@@ -58,7 +75,7 @@ static inline bool touched(const struct page_alloc *pa, const struct pa_range *r
 {
     uint32_t c = chunk_bit(r, f);
 
-    return (pa->touched[c / 64] >> (c % 64)) & 1;
+    return (__atomic_load_n(&pa->touched[c / 64], __ATOMIC_RELAXED) >> (c % 64)) & 1;
 }
 
 static inline pfn_t chunk_start(pfn_t f)
@@ -146,5 +163,13 @@ int defer_find(const struct page_alloc *pa, uint32_t rid, pfn_t p);
 /* mm/page_range.c */
 bool grow(struct page_alloc *pa, unsigned flags);
 int free_checked(struct page_alloc *pa, pfn_t f, unsigned k);
+
+/* mm/page_alloc.c: pa_alloc() on the heap alone, never draining a cache. */
+pfn_t heap_alloc(struct page_alloc *pa, unsigned order, unsigned flags);
+
+/* mm/page_cpu.c */
+uint64_t cache_frames(const struct page_alloc *pa, unsigned z);
+int64_t cache_inuse(const struct page_alloc *pa);
+void cache_settle(struct page_alloc *pa, pfn_t a, pfn_t b);
 
 #endif

@@ -269,6 +269,7 @@ static int range_op(struct page_alloc *pa, pfn_t start, uint64_t count, unsigned
 
     if (err)
         return err;
+    cache_settle(pa, start, start + count);
     range_apply(pa, i, start, count, target, owner);
     return PA_OK;
 }
@@ -416,6 +417,10 @@ int pa_offline(struct page_alloc *pa, pfn_t f, enum pa_state *newstate)
     seg_at(pa, r, f, &s);
     if (s.deferred) {
         defer_settle(pa, i, f, f + 1);
+        seg_at(pa, r, f, &s);
+    }
+    if (s.block && (info_load(s.head) & PA_F_CACHED)) {
+        cache_settle(pa, f, f + 1);
         seg_at(pa, r, f, &s);
     }
     switch (s.state) {

@@ -693,3 +693,59 @@ int pr_check(const struct page_ref *pa, struct pa_violation *v)
             return bad(v, PA_NO_FRAME, "state counter differs from a recount");
     return PA_OK;
 }
+
+/* ---- per-CPU operations ---------------------------------------------------
+ * The reference caches nothing: an operation on a CPU is the operation
+ * itself, which the contract allows (which CPU's cache holds a FREE block,
+ * if any, is the implementation's choice). An unknown CPU is refused.
+ */
+pfn_t pr_alloc_on(struct page_ref *pa, unsigned cpu, unsigned order, unsigned flags)
+{
+    return cpu < PA_MAX_CPUS ? pr_alloc(pa, order, flags) : PA_NO_FRAME;
+}
+
+int pr_free_on(struct page_ref *pa, unsigned cpu, pfn_t frame, unsigned order)
+{
+    if (cpu >= PA_MAX_CPUS) {
+        pa->err_frame = frame;
+        return PA_E_INVAL;
+    }
+    return pr_free(pa, frame, order);
+}
+
+uint64_t pr_drain(struct page_ref *pa, unsigned cpu)
+{
+    (void)pa;
+    (void)cpu;
+    return 0;
+}
+
+int pr_cache_cpu(const struct page_ref *pa, pfn_t frame)
+{
+    (void)pa;
+    (void)frame;
+    return PA_NO_CPU;
+}
+
+pfn_t pr_cache_get(struct page_ref *pa, unsigned cpu, unsigned order, unsigned flags)
+{
+    (void)pa;
+    (void)cpu;
+    (void)order;
+    (void)flags;
+    return PA_NO_FRAME;
+}
+
+int pr_cache_put(struct page_ref *pa, unsigned cpu, pfn_t frame, unsigned order)
+{
+    (void)pa;
+    (void)cpu;
+    (void)frame;
+    (void)order;
+    return PA_CACHE_MISS;
+}
+
+pfn_t pr_cache_fill(struct page_ref *pa, unsigned cpu, unsigned order, unsigned flags)
+{
+    return pr_alloc_on(pa, cpu, order, flags);
+}

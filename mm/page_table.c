@@ -42,7 +42,9 @@ void touch_chunk(struct page_alloc *pa, const struct pa_range *r, pfn_t f)
 
     if ((pa->touched[c / 64] >> (c % 64)) & 1)
         return;
-    pa->touched[c / 64] |= 1ULL << (c % 64);   /* first: emit_blocks() touches */
+    /* First: emit_blocks() touches. Atomic: a per-CPU cache reads the bit
+     * without the heap's lock (mm/page_cpu.c). */
+    __atomic_fetch_or(&pa->touched[c / 64], 1ULL << (c % 64), __ATOMIC_RELAXED);
     if (!(pa->flags & PA_TABLE_ZEROED) || r->unbacked) {
         pfn_t a = MAX(r->start, chunk_start(f)), b = MIN(r->end, chunk_end(f));
 
@@ -85,7 +87,7 @@ static struct pa_frame *free_buddy(const struct page_alloc *pa, const struct pa_
     if (b - r->start > r->len - size)
         return NULL;
     be = &pa->table[idx_of(r, b)];
-    return be->info == PA_INFO(PA_FREE, k) ? be : NULL;
+    return info_load(be) == PA_INFO(PA_FREE, k) ? be : NULL;
 }
 
 /*
@@ -132,7 +134,7 @@ int free_merge(struct page_alloc *pa, const struct pa_range *r, pfn_t f, unsigne
         if (size == stop)
             break;
         be = &t[idx_of(r, f ^ size)];
-        if (be->info != want)
+        if (info_load(be) != want)
             break;
     }
     t[idx_of(r, f)].info = want;
@@ -362,6 +364,8 @@ int pa_add_range(struct page_alloc *pa, pfn_t start, uint64_t count)
     r->unbacked = 0;
     pa->used += count;
     pa->nr_chunks += nch;
+    if (end > PA_LOW_LIMIT)
+        pa->has_high = 1;
     return PA_OK;
 }
 
@@ -435,16 +439,22 @@ unsigned pa_owner(const struct page_alloc *pa, pfn_t f)
     return s.owner;
 }
 
+/* Cached frames are FREE; pa->count[PA_INUSE] leaves out what the caches
+ * moved (each CPU counts its own, mm/page_cpu.c). */
 uint64_t pa_nr_frames(const struct page_alloc *pa, enum pa_state st)
 {
-    uint64_t nfree = pa->zone[0].nr_free + pa->zone[1].nr_free + pa->nr_deferred;
-    uint64_t n = pa->used - nfree;
+    uint64_t nfree = pa->zone[0].nr_free + pa->zone[1].nr_free + pa->nr_deferred +
+                     cache_frames(pa, PA_ZONE_HIGH) + cache_frames(pa, PA_ZONE_LOW);
+    uint64_t inuse = pa->count[PA_INUSE] + (uint64_t)cache_inuse(pa);
+    uint64_t n = pa->used - nfree - inuse;
 
     switch (st) {
     case PA_FREE:
         return nfree;
+    case PA_INUSE:
+        return inuse;
     case PA_UNINITIALISED:
-        for (unsigned s = PA_INUSE; s < PA_NR_STATES; s++)
+        for (unsigned s = PA_OFFLINING; s < PA_NR_STATES; s++)
             n -= pa->count[s];
         return n;
     default:

@@ -35,7 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), '..'))
 WORK = os.path.join(ROOT, 'build', 'mutate')
 EQUIV_FILE = 'tests/mutate-equivalents.txt'
-DEFAULT_FILES = ('mm/page_alloc.c mm/page_table.c mm/page_range.c mm/page_check.c '
+DEFAULT_FILES = ('mm/page_alloc.c mm/page_table.c mm/page_range.c mm/page_check.c mm/page_cpu.c '
                  'mm/page_state.c mm/page_ref.c mm/memblock.c mm/e820.c '
                  'mm/scratch.c mm/extra_mem.c xen/p2m.c xen/grant_table.c '
                  'xen/evtchn_2l.c xen/xs_msg.c xen/xs_ring.c xen/xs_events.c '
@@ -50,6 +50,7 @@ FAST_ALLOC = [['page_alloc', 'page_edges'], ['page_model_exhaustive']]
 FIRST_TESTS = {
     'mm/page_alloc.c': FAST_ALLOC, 'mm/page_table.c': FAST_ALLOC,
     'mm/page_range.c': FAST_ALLOC, 'mm/page_check.c': FAST_ALLOC,
+    'mm/page_cpu.c': FAST_ALLOC,
     'mm/page_state.c': [['page_state', 'page_alloc', 'page_ref', 'page_edges']],
     'mm/page_ref.c': [['page_ref', 'page_edges'], ['page_model_exhaustive']],
     'xen/grant_table.c': [['gnttab']],
@@ -66,6 +67,7 @@ ALL_HOST_TESTS_NEEDED_EXCEPT = {
     'mm/page_ref.c': ['page_ref', 'page_edges', 'page_model'],
     'mm/page_alloc.c': FAST_CALLERS, 'mm/page_table.c': FAST_CALLERS,
     'mm/page_range.c': FAST_CALLERS, 'mm/page_check.c': FAST_CALLERS,
+    'mm/page_cpu.c': FAST_CALLERS,
 }
 
 # ---- mutant generation ------------------------------------------------------

@@ -52,6 +52,13 @@
 #define pa_owner                pr_owner
 #define pa_nr_frames            pr_nr_frames
 #define pa_check                pr_check
+#define pa_alloc_on             pr_alloc_on
+#define pa_free_on              pr_free_on
+#define pa_drain                pr_drain
+#define pa_cache_cpu            pr_cache_cpu
+#define pa_cache_get            pr_cache_get
+#define pa_cache_put            pr_cache_put
+#define pa_cache_fill           pr_cache_fill
 #else
 
 /* Lazy-zeroing chunk: one maximal block (docs/allocator.md, "Representation"). */
@@ -83,6 +90,7 @@ struct pa_frame {
 #define PA_STATE_MASK   0x7U
 #define PA_HEAD         0x8U    /* entry is the head of a block */
 #define PA_F_OFFL       0x10U   /* INUSE head: some frame in the block is offlining */
+#define PA_F_CACHED     0x20U   /* FREE head: held in the cache of the CPU in the owner bits */
 #define PA_ORDER_SHIFT  8
 #define PA_ORDER_MASK   0x1fU
 #define PA_OWNER_SHIFT  16
@@ -126,6 +134,25 @@ struct pa_defer {
 
 _Static_assert(PA_ALLOC_LOW == PA_ZONE_LOW && PA_ZONE_HIGH == 0, "pa_alloc() zone from flags");
 
+/*
+ * One CPU's cache (mm/page_cpu.c): per zone and order, a stack of the
+ * table indices of FREE blocks it holds (heads marked PA_F_CACHED with the
+ * CPU). Written by its CPU only, except by pa_drain() and the range
+ * operations (which the concurrent entry points run with every cache
+ * locked). A cache line of its own start: CPUs never share one.
+ */
+#define PA_CACHE_SIZE   32      /* blocks per zone and order */
+#define PA_CACHE_BATCH  8       /* taken from the heap at once; given back when full */
+
+struct pa_cpu {
+    uint32_t nr[PA_NR_ZONES][PA_CACHE_ORDERS];
+    uint32_t idx[PA_NR_ZONES][PA_CACHE_ORDERS][PA_CACHE_SIZE];
+    uint64_t cached[PA_NR_ZONES];       /* FREE frames held, per zone */
+    int64_t inuse;                      /* INUSE frames gained through this cache
+                                         * (cache allocs minus cache frees) */
+    uint32_t rid;                       /* the range of the last cache free */
+} __attribute__((aligned(64)));
+
 struct page_alloc {
     struct pa_frame *table;
     uint64_t capacity, used;            /* entries */
@@ -141,6 +168,8 @@ struct page_alloc {
     unsigned nr_defer;
     uint64_t nr_deferred;               /* frames in defer[]: FREE, not on a list */
     uint64_t touched[(PA_MAX_CHUNKS + 63) / 64];
+    uint32_t has_high;                  /* some range lies at or above 4 GiB */
+    struct pa_cpu cpu[PA_MAX_CPUS];
     /* Valid below nr_ranges / nr_defer only: pa_setup() zeroes nothing from here. */
     pfn_t delta[PA_MAX_RANGES];         /* range[i].delta, for pa_alloc(): an
                                          * 8-byte stride scales in the address */
@@ -227,5 +256,37 @@ uint64_t pa_nr_frames(const struct page_alloc *pa, enum pa_state s);
 /* Every invariant of the implementation's representation; PA_E_CORRUPT
  * and *v filled on the first violation. Read-only, O(frames). */
 int pa_check(const struct page_alloc *pa, struct pa_violation *v);
+
+/*
+ * ---- per-CPU caches (docs/allocator.md, "Per-CPU caches") -----------------
+ * pa_alloc_on()/pa_free_on() are pa_alloc()/pa_free() made on CPU `cpu`:
+ * the same checks, errors and states; a FREE block may stay in (or come
+ * from) that CPU's cache. A cached frame is FREE to every operation and
+ * query. These run as one operation, with nothing else running on the
+ * allocator; mm/page_smp.c runs them from several CPUs at once.
+ */
+pfn_t pa_alloc_on(struct page_alloc *pa, unsigned cpu, unsigned order, unsigned flags);
+int pa_free_on(struct page_alloc *pa, unsigned cpu, pfn_t frame, unsigned order);
+/* Give `cpu`'s cached blocks (PA_ALL_CPUS: every CPU's) back to the heap's
+ * lists; returns how many frames (0 for an implementation that caches nothing). */
+uint64_t pa_drain(struct page_alloc *pa, unsigned cpu);
+/* The CPU whose cache holds frame's block, or PA_NO_CPU. */
+int pa_cache_cpu(const struct page_alloc *pa, pfn_t frame);
+
+/*
+ * The pieces of pa_alloc_on()/pa_free_on() that mm/page_smp.c runs under
+ * different locks. pa_cache_get() and pa_cache_put() touch only `cpu`'s
+ * cache and the head entry of the block they move; pa_cache_fill() also
+ * the heap, never another CPU's cache.
+ *   pa_cache_get:  a block from the cache, or PA_NO_FRAME;
+ *   pa_cache_put:  PA_OK if the block (INUSE, owner 0, no offlining frame,
+ *                  a cacheable order) went into the cache, else
+ *                  PA_CACHE_MISS: nothing changed, pa_free_on() decides;
+ *   pa_cache_fill: pa_alloc() on the heap and this CPU's cache (a batch
+ *                  may join the cache), PA_NO_FRAME without draining others.
+ */
+pfn_t pa_cache_get(struct page_alloc *pa, unsigned cpu, unsigned order, unsigned flags);
+int pa_cache_put(struct page_alloc *pa, unsigned cpu, pfn_t frame, unsigned order);
+pfn_t pa_cache_fill(struct page_alloc *pa, unsigned cpu, unsigned order, unsigned flags);
 
 #endif

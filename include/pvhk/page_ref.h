@@ -67,5 +67,14 @@ enum pa_state pr_state(const struct page_ref *pa, pfn_t frame);
 void pr_states(const struct page_ref *pa, pfn_t start, uint64_t count, uint8_t *out);
 uint64_t pr_nr_frames(const struct page_ref *pa, enum pa_state s);
 int pr_check(const struct page_ref *pa, struct pa_violation *v);
+/* Per-CPU operations: the reference caches nothing (every FREE frame is
+ * on the heap), so these are pr_alloc()/pr_free() with the CPU checked. */
+pfn_t pr_alloc_on(struct page_ref *pa, unsigned cpu, unsigned order, unsigned flags);
+int pr_free_on(struct page_ref *pa, unsigned cpu, pfn_t frame, unsigned order);
+uint64_t pr_drain(struct page_ref *pa, unsigned cpu);
+int pr_cache_cpu(const struct page_ref *pa, pfn_t frame);
+pfn_t pr_cache_get(struct page_ref *pa, unsigned cpu, unsigned order, unsigned flags);
+int pr_cache_put(struct page_ref *pa, unsigned cpu, pfn_t frame, unsigned order);
+pfn_t pr_cache_fill(struct page_ref *pa, unsigned cpu, unsigned order, unsigned flags);
 
 #endif

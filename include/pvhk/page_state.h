@@ -42,6 +42,19 @@ static inline unsigned pa_zone_of(pfn_t f)
 #define PA_MAX_RANGES   64
 #define PA_NO_FRAME     (~(pfn_t)0)
 
+/*
+ * Per-CPU caches (docs/allocator.md, "Per-CPU caches"): CPUs are numbered
+ * 0..PA_MAX_CPUS-1; blocks of order below PA_CACHE_ORDERS freed on a CPU
+ * may stay in that CPU's cache, FREE, for its next allocations.
+ */
+#ifndef PA_MAX_CPUS
+#define PA_MAX_CPUS     8
+#endif
+#define PA_CACHE_ORDERS 4
+#define PA_ALL_CPUS     (~0U)   /* pa_drain(): every CPU's cache */
+#define PA_NO_CPU       (-1)    /* pa_cache_cpu(): the frame is in no cache */
+#define PA_CACHE_MISS   (-1)    /* pa_cache_put(): not cached, nothing changed */
+
 /* Owners of reserved blocks (pa_reserve): 1..PA_MAX_OWNER; 0 is "the heap". */
 #define PA_MAX_OWNER    0xffffU
 

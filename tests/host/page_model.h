@@ -28,6 +28,10 @@ struct pm {
     uint8_t order[PM_MAX_FRAMES];   /* at a head: the block's order */
     uint16_t owner[PM_MAX_FRAMES];  /* at a head: the block's owner */
     pfn_t err;                      /* frame named by the last refusal */
+    /* Which CPU's cache holds a FREE frame (CPU + 1; 0: the heap's lists).
+     * Not the model's own state: the implementation chooses it, and the
+     * test copies it here before an allocation (pm_policy_allows_on()). */
+    uint8_t hold[PM_MAX_FRAMES];
 };
 
 #define PM_FAIL(m, f, e) ((m)->err = (f), (e))
@@ -405,6 +409,49 @@ static inline bool pm_policy_allows(const struct pm *m, unsigned k, unsigned fla
     if (f == PA_NO_FRAME)
         return !high && !low;
     if (!pm_suitable(m, f, k))
+        return false;
+    return high ? f >= PA_LOW_LIMIT : f < PA_LOW_LIMIT;
+}
+
+/*
+ * The policy for an allocation on a CPU (docs/allocator.md, "Per-CPU
+ * caches"): stated as above, over the frames on the heap's lists and in
+ * that CPU's cache (cpu1 = CPU + 1; 0 for pa_alloc(), on no CPU). When
+ * those hold no suitable block, every cache is drained first: the
+ * predicate over the whole heap decides, failure included.
+ */
+static inline bool pm_usable(const struct pm *m, pfn_t h, unsigned k, unsigned cpu1)
+{
+    if (!pm_suitable(m, h, k))
+        return false;
+    for (pfn_t f = h; f < h + (1ULL << k); f++)
+        if (m->hold[pm_ix(m, f)] && m->hold[pm_ix(m, f)] != cpu1)
+            return false;
+    return true;
+}
+
+static inline bool pm_zone_has_on(const struct pm *m, unsigned k, unsigned z, unsigned cpu1)
+{
+    for (unsigned i = 0; i < m->nr; i++)
+        for (pfn_t h = ALIGN_UP(m->start[i], 1ULL << k); h + (1ULL << k) <= m->end[i];
+             h += 1ULL << k)
+            if (pa_zone_of(h) == z && pm_usable(m, h, k, cpu1))
+                return true;
+    return false;
+}
+
+static inline bool pm_policy_allows_on(const struct pm *m, unsigned k, unsigned flags,
+                                       pfn_t f, unsigned cpu1)
+{
+    bool high, low;
+
+    if (k > PA_MAX_ORDER)
+        return f == PA_NO_FRAME;
+    low = pm_zone_has_on(m, k, PA_ZONE_LOW, cpu1);
+    high = !(flags & PA_ALLOC_LOW) && pm_zone_has_on(m, k, PA_ZONE_HIGH, cpu1);
+    if (!high && !low)
+        return pm_policy_allows(m, k, flags, f);
+    if (f == PA_NO_FRAME || !pm_usable(m, f, k, cpu1))
         return false;
     return high ? f >= PA_LOW_LIMIT : f < PA_LOW_LIMIT;
 }

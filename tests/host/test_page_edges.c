@@ -150,8 +150,13 @@ HOST_TEST(page_edges_check_blocks)
     CHECK(corrupt("offlining head without the block flag", inuse_block));
     restore(); E(h)->info |= 5U << PA_OWNER_SHIFT;
     CHECK(corrupt("owner on a block that is not in use", h));
-    restore(); E(h)->info |= 0x20;
+    restore(); E(h)->info |= 0x40;
     CHECK(corrupt("unknown bits", h));
+    /* A free head marked cached that no CPU's stack holds. */
+    restore(); E(h)->info |= PA_F_CACHED;
+    CHECK(corrupt("cached block not on its CPU's stack", h));
+    restore(); E(inuse_block)->info |= PA_F_CACHED;
+    CHECK(corrupt("cached flag on a block that is not free", inuse_block));
     restore(); E(h)->info |= 0x80;
     CHECK(corrupt("unknown bits", h));
     restore(); E(h)->info |= 1U << (PA_ORDER_SHIFT + 5);   /* above the order field */

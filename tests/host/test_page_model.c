@@ -84,6 +84,23 @@ static void rig_free(struct rig *g)
     free(g->rtable);
 }
 
+/* Which CPU's cache holds each frame, read from the fast allocator's stacks
+ * into the model (pm.hold: CPU + 1, 0 for none). */
+static void rig_holders(struct rig *g)
+{
+    memset(g->m.hold, 0, sizeof(g->m.hold));
+    for (unsigned c = 0; c < PA_MAX_CPUS; c++)
+        for (unsigned z = 0; z < PA_NR_ZONES; z++)
+            for (unsigned k = 0; k < PA_CACHE_ORDERS; k++)
+                for (uint32_t j = 0; j < g->pa.cpu[c].nr[z][k]; j++) {
+                    uint32_t idx = g->pa.cpu[c].idx[z][k][j];
+                    pfn_t f = idx + g->pa.delta[g->table[idx].rid];
+
+                    for (pfn_t q = f; q < f + (1ULL << k); q++)
+                        g->m.hold[pm_ix(&g->m, q)] = (uint8_t)(c + 1);
+                }
+}
+
 /* Compare everything; returns false (and reports) on the first difference. */
 static bool rig_compare(struct rig *g, const char *op, uint64_t step, bool full)
 {
@@ -132,6 +149,24 @@ static bool rig_compare(struct rig *g, const char *op, uint64_t step, bool full)
             g->failures++;
             return false;
         }
+    /* A cached frame is FREE, and pa_cache_cpu() names the CPU whose stack holds it. */
+    if (step % 4 == 0 || full) {
+        rig_holders(g);
+        for (unsigned i = 0; i < g->m.nr; i++)
+            for (pfn_t f = g->m.start[i]; f < g->m.end[i]; f++) {
+                unsigned h = g->m.hold[pm_ix(&g->m, f)];
+
+                if ((h && pm_st(&g->m, f) != PA_FREE) || pa_cache_cpu(&g->pa, f) != (int)h - 1 ||
+                    pr_cache_cpu(&g->r, f) != PA_NO_CPU) {
+                    CHECKF(false, "step %llu (%s): frame %#llx is %s, held by CPU %d's stack, "
+                           "pa_cache_cpu() says %d", (unsigned long long)step, op,
+                           (unsigned long long)f, pa_state_name(pm_st(&g->m, f)), (int)h - 1,
+                           pa_cache_cpu(&g->pa, f));
+                    g->failures++;
+                    return false;
+                }
+            }
+    }
     /* The checker is O(frames) too; every few steps and at the end is enough. */
     if ((step % 4 == 0 || full) && pa_check(&g->pa, &v)) {
         CHECKF(false, "step %llu (%s): checker: %s at %#llx", (unsigned long long)step, op,
@@ -171,28 +206,49 @@ static bool rc_agree(struct rig *g, int real, int ref, int model, const char *op
     return false;
 }
 
+/* No CPU: pa_alloc()/pa_free() themselves. */
+#define NOCPU   (~0U)
+
+static pfn_t alloc_fast(struct rig *g, unsigned cpu, unsigned k, unsigned flags)
+{
+    return cpu == NOCPU ? pa_alloc(&g->pa, k, flags) : pa_alloc_on(&g->pa, cpu, k, flags);
+}
+
+static pfn_t alloc_ref(struct rig *g, unsigned cpu, unsigned k, unsigned flags)
+{
+    return cpu == NOCPU ? pr_alloc(&g->r, k, flags) : pr_alloc_on(&g->r, cpu, k, flags);
+}
+
 /*
  * Allocation: the leader's result must be one the policy allows (page_model.h's
- * predicate over the whole heap before the call); the follower takes the same
- * block (or, when there is none, must find none either), then the model
- * records it. The fast allocator leads on even steps, the reference on odd.
+ * predicate over the heap before the call: for an allocation on a CPU, over
+ * the lists and that CPU's cache, or the whole heap when those hold no
+ * suitable block); the follower takes the same block (or, when there is
+ * none, must find none either), then the model records it. The fast
+ * allocator leads on even steps, the reference on odd.
  */
-static bool do_alloc(struct rig *g, unsigned k, unsigned flags, uint64_t step, pfn_t *got)
+static bool do_alloc(struct rig *g, unsigned cpu, unsigned k, unsigned flags, uint64_t step,
+                     pfn_t *got)
 {
     bool ref_leads = step & 1;
-    pfn_t f = ref_leads ? pr_alloc(&g->r, k, flags) : pa_alloc(&g->pa, k, flags);
+    pfn_t f;
     int rc = 0;
 
+    if (ref_leads)
+        memset(g->m.hold, 0, sizeof(g->m.hold));    /* the reference caches nothing */
+    else
+        rig_holders(g);
+    f = ref_leads ? alloc_ref(g, cpu, k, flags) : alloc_fast(g, cpu, k, flags);
     *got = f;
-    if (!pm_policy_allows(&g->m, k, flags, f)) {
-        CHECKF(false, "step %llu: alloc(%u, %#x) gave %#llx in the %s allocator, which the "
-               "policy does not allow", (unsigned long long)step, k, flags,
-               (unsigned long long)f, ref_leads ? "reference" : "fast");
+    if (!pm_policy_allows_on(&g->m, k, flags, f, cpu == NOCPU ? 0 : cpu + 1)) {
+        CHECKF(false, "step %llu: alloc(%u, %#x) on CPU %d gave %#llx in the %s allocator, "
+               "which the policy does not allow", (unsigned long long)step, k, flags,
+               (int)cpu, (unsigned long long)f, ref_leads ? "reference" : "fast");
         g->failures++;
         return false;
     }
     if (f == PA_NO_FRAME) {
-        pfn_t other = ref_leads ? pa_alloc(&g->pa, k, flags) : pr_alloc(&g->r, k, flags);
+        pfn_t other = ref_leads ? alloc_fast(g, cpu, k, flags) : alloc_ref(g, cpu, k, flags);
 
         if (other != PA_NO_FRAME) {
             CHECKF(false, "step %llu: alloc(%u, %#x): the %s allocator found %#llx, the "
@@ -244,8 +300,24 @@ static const pfn_t diff_ranges[][2] = {
 static const char *const opname[] = {
     "alloc", "free", "badfree", "init", "defer", "offline", "online", "take",
     "release", "populate", "scratch", "unscratch", "mark_inuse", "init_all", "reserve",
-    "unreserve",
+    "unreserve", "drain",
 };
+
+/* The CPU of an allocation or a free: mostly one of three, sometimes none. */
+static unsigned rnd_cpu(void)
+{
+    return rn(4) ? rn(3) : NOCPU;
+}
+
+static int free_fast(struct rig *g, unsigned cpu, pfn_t f, unsigned k)
+{
+    return cpu == NOCPU ? pa_free(&g->pa, f, k) : pa_free_on(&g->pa, cpu, f, k);
+}
+
+static int free_ref(struct rig *g, unsigned cpu, pfn_t f, unsigned k)
+{
+    return cpu == NOCPU ? pr_free(&g->r, f, k) : pr_free_on(&g->r, cpu, f, k);
+}
 
 /* Sets of diff_ranges registered unbacked (extra memory), one per run in turn. */
 static const unsigned diff_unbacked[] = {
@@ -264,7 +336,7 @@ static void diff_run(uint64_t seed, uint64_t steps, bool garbage, unsigned unbac
     rng_state = seed;
     rig_setup(&g, diff_ranges, ARRAY_SIZE(diff_ranges), garbage, unbacked);
     for (uint64_t step = 0; step < steps && !g.failures; step++) {
-        unsigned op = rn(100), k, ns = 0, rs = 0, ms = 0;
+        unsigned op = rn(100), k, ns = 0, rs = 0, ms = 0, cpu = rnd_cpu();
         pfn_t f = rnd_frame(&g), got;
         uint64_t n = 1 + rn(rn(4) ? 8 : 64);
         int rc = 0, rrc = 0, mrc = 0;
@@ -286,13 +358,14 @@ static void diff_run(uint64_t seed, uint64_t steps, bool garbage, unsigned unbac
         else if (op < 97) op = 12;
         else if (op < 98) op = 14;
         else if (op < 99) op = 15;
-        else op = rn(20) ? 3 : 13;
+        else op = rn(20) ? (rn(2) ? 3 : 16) : 13;
         name = opname[op];
 
         switch (op) {
         case 0:
             k = rn(4) ? rn(3) : rn(7);
-            if (do_alloc(&g, k, rn(4) ? 0 : PA_ALLOC_LOW, step, &got) && got != PA_NO_FRAME)
+            if (do_alloc(&g, cpu, k, rn(4) ? 0 : PA_ALLOC_LOW, step, &got) &&
+                got != PA_NO_FRAME)
                 live[nlive++] = (struct live){ got, k };
             break;
         case 1:
@@ -302,16 +375,16 @@ static void diff_run(uint64_t seed, uint64_t steps, bool garbage, unsigned unbac
             f = live[k].f;
             n = live[k].k;
             live[k] = live[--nlive];
-            rc = pa_free(&g.pa, f, (unsigned)n);
-            rrc = pr_free(&g.r, f, (unsigned)n);
+            rc = free_fast(&g, cpu, f, (unsigned)n);
+            rrc = free_ref(&g, cpu, f, (unsigned)n);
             mrc = pm_free(&g.m, f, (unsigned)n);
             break;
         case 2:
             n = rn(8) ? rn(4) : rn(24);
             if (rn(2))
                 f &= ~((1ULL << n) - 1) | (rn(8) ? 0 : 1);
-            rc = pa_free(&g.pa, f, (unsigned)n);
-            rrc = pr_free(&g.r, f, (unsigned)n);
+            rc = free_fast(&g, cpu, f, (unsigned)n);
+            rrc = free_ref(&g, cpu, f, (unsigned)n);
             mrc = pm_free(&g.m, f, (unsigned)n);
             break;
         case 3:
@@ -381,6 +454,12 @@ static void diff_run(uint64_t seed, uint64_t steps, bool garbage, unsigned unbac
             pa_init_all(&g.pa);     /* a cost, not a state: nothing to compare */
             pr_init_all(&g.r);
             break;
+        case 16:
+            /* Only the holder changes: nothing but the states to compare. */
+            k = rn(4) ? rn(3) : PA_ALL_CPUS;
+            pa_drain(&g.pa, k);
+            CHECK(pr_drain(&g.r, k) == 0);
+            break;
         case 14:
             k = rn(8) ? 1 + rn(3) : (rn(2) ? 0 : PA_MAX_OWNER + 1);
             rc = pa_reserve(&g.pa, f, n, k);
@@ -427,12 +506,13 @@ HOST_TEST(page_model_differential)
 static const pfn_t tiny_ranges[][2] = { { 0, 7 }, { 8, 9 } };   /* 16 frames, gap at 7 */
 
 enum { X_ALLOC, X_FREE, X_INIT, X_OFFLINE, X_ONLINE, X_MARK, X_RELEASE, X_POPULATE,
-       X_SCRATCH, X_UNSCRATCH, X_TAKE, X_DEFER, X_RESERVE, X_UNRESERVE };
+       X_SCRATCH, X_UNSCRATCH, X_TAKE, X_DEFER, X_RESERVE, X_UNRESERVE, X_ALLOC_ON,
+       X_FREE_ON, X_DRAIN };
 
 struct xop {
     uint8_t kind, order;
     pfn_t f;
-    uint64_t n;
+    uint64_t n;             /* X_*_ON, X_DRAIN: the CPU */
 };
 
 static struct xop xops[96];
@@ -463,6 +543,18 @@ static void xops_build(void)
     xops[nxops++] = (struct xop){ X_RESERVE, 1, 9, 3 };       /* order: the owner */
     xops[nxops++] = (struct xop){ X_UNRESERVE, 1, 8, 4 };
     xops[nxops++] = (struct xop){ X_UNRESERVE, 2, 8, 4 };
+    /* On CPUs 0 and 1: their caches, double frees across them, a drain. */
+    xops[nxops++] = (struct xop){ X_ALLOC_ON, 0, 0, 0 };
+    xops[nxops++] = (struct xop){ X_ALLOC_ON, 0, 0, 1 };
+    xops[nxops++] = (struct xop){ X_ALLOC_ON, 1, 0, 1 };
+    for (pfn_t f = 1; f <= 3; f++)
+        xops[nxops++] = (struct xop){ X_FREE_ON, 0, f, 1 };
+    xops[nxops++] = (struct xop){ X_FREE_ON, 0, 2, 0 };
+    xops[nxops++] = (struct xop){ X_FREE_ON, 0, 9, 0 };
+    xops[nxops++] = (struct xop){ X_FREE_ON, 0, 10, 1 };
+    xops[nxops++] = (struct xop){ X_FREE_ON, 1, 2, 1 };
+    xops[nxops++] = (struct xop){ X_FREE_ON, 1, 10, 0 };
+    xops[nxops++] = (struct xop){ X_DRAIN, 0, 0, 1 };
 }
 
 struct xsnap {
@@ -511,7 +603,18 @@ static void x_apply(struct rig *g, const struct xop *o, uint64_t id)
 
     switch (o->kind) {
     case X_ALLOC:
-        do_alloc(g, o->order, 0, id, &got);
+        do_alloc(g, NOCPU, o->order, 0, id, &got);
+        return;
+    case X_ALLOC_ON:
+        do_alloc(g, (unsigned)o->n, o->order, 0, id, &got);
+        return;
+    case X_FREE_ON:
+        rc = pa_free_on(&g->pa, (unsigned)o->n, o->f, o->order);
+        rrc = pr_free_on(&g->r, (unsigned)o->n, o->f, o->order);
+        mrc = pm_free(&g->m, o->f, o->order);
+        break;
+    case X_DRAIN:
+        pa_drain(&g->pa, (unsigned)o->n);
         return;
     case X_FREE:
         rc = pa_free(&g->pa, o->f, o->order);
