@@ -26,6 +26,13 @@
  *   initall                -> ok
  *   take|release|populate|scratch START COUNT -> ok | error: REASON
  *   unscratch START COUNT [released|uninitialised] -> ok | error: REASON
+ *   cpu N|none             -> ok | error: REASON   the CPU the following alloc and
+ *                             free lines run on (pa_alloc_on/pa_free_on, decimal
+ *                             N below PA_MAX_CPUS); none (the start): pa_alloc/pa_free
+ *   drain [N|all]          -> ok   give CPU N's cached blocks (default: every CPU's)
+ *                             back to the lists
+ *   cached FRAME           -> cpu N | none | error: REASON   which CPU's cache holds
+ *                             the frame (the reference caches nothing: none)
  *
  * Blank lines and '#' comments are ignored. A malformed line (unknown
  * operation, a frame or count that is not exactly 0x followed by hex
@@ -46,6 +53,7 @@ static struct page_alloc pa;
 static struct page_ref ref;
 static void *table;
 static bool use_ref;
+static unsigned cur_cpu = ~0U;      /* `cpu N`; ~0U: none */
 
 /* The same operation on whichever implementation runs. */
 #define CALL(fn, ...)   (use_ref ? pr_##fn(&ref, __VA_ARGS__) : pa_##fn(&pa, __VA_ARGS__))
@@ -233,7 +241,8 @@ int main(int argc, char **argv)
             fl = tok(&s);
             WANT(!fl || !strcmp(fl, "low"), "expected 'low' or nothing after ORDER");
             END();
-            f = CALL(alloc, k, fl ? PA_ALLOC_LOW : 0);
+            f = cur_cpu == ~0U ? CALL(alloc, k, fl ? PA_ALLOC_LOW : 0)
+                               : CALL(alloc_on, cur_cpu, k, fl ? PA_ALLOC_LOW : 0);
             if (f == PA_NO_FRAME)
                 printf("FAIL\n");
             else
@@ -242,7 +251,44 @@ int main(int argc, char **argv)
             WANT(hex(tok(&s), &a), "expected FRAME in hex (0x...)");
             WANT(dec(tok(&s), &k), "expected ORDER in decimal");
             END();
-            answer(op[0] == 'f' ? CALL(free, a, k) : CALL(mark_inuse, a, k));
+            if (op[0] == 'm')
+                answer(CALL(mark_inuse, a, k));
+            else
+                answer(cur_cpu == ~0U ? CALL(free, a, k) : CALL(free_on, cur_cpu, a, k));
+        } else if (!strcmp(op, "cpu")) {
+            const char *t = tok(&s);
+            WANT(t && (!strcmp(t, "none") || dec(t, &k)), "expected CPU in decimal or 'none'");
+            END();
+            if (strcmp(t, "none") && k >= PA_MAX_CPUS) {
+                answer(PA_E_INVAL);
+                continue;
+            }
+            cur_cpu = strcmp(t, "none") ? k : ~0U;
+            answer(PA_OK);
+        } else if (!strcmp(op, "drain")) {
+            const char *t = tok(&s);
+            WANT(!t || !strcmp(t, "all") || dec(t, &k), "expected CPU in decimal or 'all'");
+            END();
+            if (t && strcmp(t, "all") && k >= PA_MAX_CPUS) {
+                answer(PA_E_INVAL);
+                continue;
+            }
+            (void)(use_ref ? pr_drain(&ref, t && strcmp(t, "all") ? k : PA_ALL_CPUS)
+                           : pa_drain(&pa, t && strcmp(t, "all") ? k : PA_ALL_CPUS));
+            answer(PA_OK);
+        } else if (!strcmp(op, "cached")) {
+            int c;
+            WANT(hex(tok(&s), &a), "expected FRAME in hex (0x...)");
+            END();
+            if ((use_ref ? pr_state(&ref, a) : pa_state(&pa, a)) == PA_OUTSIDE) {
+                answer(PA_E_OUTSIDE);
+                continue;
+            }
+            c = use_ref ? pr_cache_cpu(&ref, a) : pa_cache_cpu(&pa, a);
+            if (c == PA_NO_CPU)
+                printf("none\n");
+            else
+                printf("cpu %d\n", c);
         } else if (!strcmp(op, "offline") || !strcmp(op, "online") || !strcmp(op, "state")) {
             enum pa_state ns;
             WANT(hex(tok(&s), &a), "expected FRAME in hex (0x...)");

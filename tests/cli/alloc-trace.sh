@@ -50,6 +50,8 @@ done
 {
     echo "range 0x100000 0x100000"; echo "init 0x100000 0x100000"
     for i in $(seq 1 2000); do
+        # Every 7th round moves to another CPU (the per-CPU caches).
+        [ $((i % 7)) = 0 ] && echo "cpu $((i / 7 % 3))"
         echo "alloc $((i % 10))"; echo "free 0x$(printf %x $((0x100000 + (i * 4096) % 0x100000))) $((i % 3))"
     done
     echo check
