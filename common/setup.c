@@ -14,6 +14,7 @@
 #include <pvhk/platform.h>
 #include <pvhk/printk.h>
 #include <pvhk/selftest.h>
+#include <pvhk/smp.h>
 #include <pvhk/start_info.h>
 #include <pvhk/string.h>
 #include <pvhk/time.h>
@@ -27,6 +28,8 @@ void kmain(uint32_t si_paddr, uint64_t entry_tsc)
 {
     char buf[64];
 
+    /* First: this_cpu() and smp_processor_id() work from here on. */
+    percpu_init(0);
     cpu_init();
     hypercall_init();
     /* start_info is read once, before the console: which console exists

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Event channels, 2-level ABI, and the interrupt flag.
+ * Event channels, 2-level ABI.
  *
  * Xen marks a port pending in shared_info->evtchn_pending[], sets the word's
  * bit in vcpu_info->evtchn_pending_sel and vcpu_info->evtchn_upcall_pending,
@@ -8,49 +8,16 @@
  * EVTCHN_UPCALL_VECTOR whenever upcall_pending is set and RFLAGS.IF allows.
  * The upcall handler scans the pending ports and calls each port's handler.
  *
- * pvhk keeps interrupts disabled except where it waits (xen_block_until) or
- * where a caller enables them: handlers therefore run only at those points,
- * with interrupts disabled, and must not block.
+ * Handlers run with interrupts disabled and must not block
+ * (<pvhk/irqflags.h>).
  */
 #ifndef PVHK_EVTCHN_H
 #define PVHK_EVTCHN_H
 
+#include <pvhk/irqflags.h>
 #include <pvhk/types.h>
 #include <xen/xen.h>
 #include <xen/event_channel.h>
-
-/* ---- the interrupt flag ---------------------------------------------- */
-
-#define X86_EFLAGS_IF   (1ul << 9)
-
-static inline unsigned long local_save_flags(void)
-{
-    unsigned long f;
-    __asm__ volatile("pushfq; popq %0" : "=r"(f) :: "memory");
-    return f;
-}
-
-static inline bool local_irq_enabled(void)
-{
-    return local_save_flags() & X86_EFLAGS_IF;
-}
-
-/* "memory": no access may move across the point where handlers can run. */
-static inline void local_irq_enable(void) { __asm__ volatile("sti" ::: "memory"); }
-static inline void local_irq_disable(void) { __asm__ volatile("cli" ::: "memory"); }
-
-static inline unsigned long local_irq_save(void)
-{
-    unsigned long f = local_save_flags();
-    local_irq_disable();
-    return f;
-}
-
-static inline void local_irq_restore(unsigned long flags)
-{
-    if (flags & X86_EFLAGS_IF)
-        local_irq_enable();
-}
 
 /* ---- event channels -------------------------------------------------- */
 
