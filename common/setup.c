@@ -65,8 +65,10 @@ void kmain(uint32_t si_paddr, uint64_t entry_tsc)
     printk("pvhk: tsc %llu kHz (%s)\n", (unsigned long long)tsc_khz, tsc_khz_source);
     memblock_boot_init();
     heap_init();
+    smp_boot_cpu_init();
     if (on_xen())
         xen_services_init();
+    smp_boot();
     xen_domu_services_init();
 
     char sel[128] = "all";

@@ -13,6 +13,7 @@
 #include <pvhk/heap.h>
 #include <pvhk/mm.h>
 #include <pvhk/printk.h>
+#include <pvhk/smp.h>
 #include <pvhk/time.h>
 #include <pvhk/arch.h>
 #include <pvhk/cmdline.h>
@@ -40,6 +41,8 @@ static void reserve(paddr_t base, uint64_t size, const char *label)
         panic("memblock: cannot reserve %s 0x%llx+0x%llx: %s", label,
               (unsigned long long)base, (unsigned long long)size, memblock_strerror(rc));
 }
+
+paddr_t smp_trampoline_pa;
 
 /* memblock_alloc() for boot code; after the hand-over a call is a bug. */
 static paddr_t early_alloc(uint64_t size, uint64_t align, paddr_t limit, const char *label)
@@ -284,6 +287,11 @@ void memblock_boot_init(void)
         reserve(bi->modules[i].paddr, bi->modules[i].size, "module");
 
     boot_trim_reserve();
+
+    /* Bare: a page below 1 MiB for the real-mode AP trampoline (a SIPI
+     * names a page number of 8 bits). */
+    if (platform == PLATFORM_BARE)
+        smp_trampoline_pa = early_alloc(PAGE_SIZE, PAGE_SIZE, 0x100000, "ap trampoline");
 
     /* Two pages used "before the heap existed", for the uninitialised-free
      * and mark-inuse self-tests. */

@@ -18,6 +18,7 @@
 #include <pvhk/evtchn.h>
 #include <pvhk/platform.h>
 #include <pvhk/printk.h>
+#include <pvhk/smp.h>
 #include <pvhk/xen.h>
 #include <pvhk/xenbus.h>
 #include <pvhk/xenmem.h>
@@ -97,4 +98,14 @@ void xen_domu_services_init(void)
         printk("pvhk: shutdown: control not advertised (%d)\n", rc);
     /* xenstored fires each new watch once: act on the initial values now. */
     xenbus_service();
+}
+
+int xen_services_cpu_prepare(unsigned cpu)
+{
+    struct percpu *p = per_cpu(cpu);
+
+    p->vcpu_id = cpu;
+    if (xen_shared_info && cpu < XEN_LEGACY_MAX_VCPUS)
+        p->vcpu_info = &xen_shared_info->vcpu_info[cpu];
+    return 0;
 }

@@ -9,6 +9,7 @@
 #include <pvhk/mm.h>
 #include <pvhk/xenmem.h>
 #include <pvhk/paging.h>
+#include <pvhk/smp.h>
 #include <pvhk/xen.h>
 #include <xen/errno.h>
 #include <xen/memory.h>
@@ -48,5 +49,6 @@ int xen_shared_info_map(pfn_t gpfn)
         return (int)rc;
     xen_shared_info_pfn = gpfn;
     xen_shared_info = (struct shared_info *)(uintptr_t)pa;
+    this_cpu()->vcpu_info = &xen_shared_info->vcpu_info[0];
     return 0;
 }

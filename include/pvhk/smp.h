@@ -66,14 +66,15 @@ extern struct percpu percpu_area[NR_CPUS];
 static inline struct percpu *this_cpu(void)
 {
     struct percpu *p;
-    __asm__("mov %%gs:0, %0" : "=r"(p));
+    /* volatile: never moved above percpu_init() (the GS base write). */
+    __asm__ volatile("mov %%gs:0, %0" : "=r"(p));
     return p;
 }
 
 static inline unsigned smp_processor_id(void)
 {
     unsigned cpu;
-    __asm__("movl %%gs:8, %0" : "=r"(cpu));
+    __asm__ volatile("movl %%gs:8, %0" : "=r"(cpu));
     return cpu;
 }
 #endif
@@ -109,8 +110,10 @@ static inline bool cpumask_test(const cpumask_t *m, unsigned cpu)
 static inline unsigned cpumask_weight(const cpumask_t *m)
 {
     unsigned n = 0;
+    /* No libgcc: count bits by clearing the lowest set one. */
     for (unsigned i = 0; i < ARRAY_SIZE(m->bits); i++)
-        n += (unsigned)__builtin_popcountll(__atomic_load_n(&m->bits[i], __ATOMIC_SEQ_CST));
+        for (uint64_t w = __atomic_load_n(&m->bits[i], __ATOMIC_SEQ_CST); w; w &= w - 1)
+            n++;
     return n;
 }
 
@@ -193,6 +196,15 @@ extern const char ap_entry64[];
 void smp_set_ap_hook(void (*fn)(unsigned cpu));
 /* Wait until cpu is online, at most timeout_us; true if it is. */
 bool smp_wait_online(unsigned cpu, uint64_t timeout_us);
+
+/* Bare: the page below 1 MiB reserved for the AP trampoline (mm/heap.c,
+ * memblock label "ap trampoline"), 0 if none. */
+extern paddr_t smp_trampoline_pa;
+/* Start the other CPUs (common/smp_boot.c); after smp_boot_cpu_init() and,
+ * on Xen, xen_services_init(). */
+void smp_boot(void);
+extern uint64_t smp_bringup_ns[NR_CPUS];
+extern unsigned smp_hold_cpu;
 
 /* Stop every other CPU (NMI) and wait a bounded time for them: panic's path. */
 void smp_stop_others(void);

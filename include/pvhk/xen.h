@@ -15,6 +15,7 @@
 #ifndef PVHK_XEN_H
 #define PVHK_XEN_H
 
+#include <pvhk/smp.h>
 #include <pvhk/types.h>
 #include <xen/xen.h>
 
@@ -36,9 +37,10 @@ extern long xen_shared_info_resv_before, xen_shared_info_resv_after;
  */
 int xen_shared_info_map(pfn_t gpfn);
 
+/* This vCPU's vcpu_info (per-CPU: see xen_services_cpu_prepare()). */
 static inline struct vcpu_info *xen_vcpu_info(void)
 {
-    return &xen_shared_info->vcpu_info[0];      /* pvhk runs on vCPU 0 only */
+    return this_cpu()->vcpu_info;
 }
 
 /* ---- start-up order (xen/services.c) ----------------------------------- */
@@ -50,6 +52,9 @@ static inline struct vcpu_info *xen_vcpu_info(void)
  */
 int xen_services_init(void);
 bool xen_services_up(void);
+/* Before vCPU cpu starts (the boot CPU calls it for each AP): its
+ * vcpu_info and per-vCPU event channels. 0 or Xen's error. */
+int xen_services_cpu_prepare(unsigned cpu);
 extern const char *xen_services_error;  /* NULL when up or not tried */
 extern int xen_services_errno;          /* the failing call's return value */
 
