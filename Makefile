@@ -53,7 +53,8 @@ PURE_SRCS := $(wildcard \
     mm/e820.c mm/memblock.c mm/page_alloc.c mm/page_table.c mm/page_range.c mm/page_state.c mm/page_check.c \
     mm/page_ref.c \
     mm/scratch.c mm/extra_mem.c \
-    xen/p2m_plan.c xen/xs_wire.c xen/gnttab_book.c xen/evtchn_scan.c)
+    xen/p2m.c xen/grant_table.c xen/evtchn_2l.c \
+    xen/xs_msg.c xen/xs_ring.c xen/xs_events.c xen/xs_conn.c xen/xs_ops.c)
 
 KERNEL_SRCS := $(filter-out $(KERNEL_EXCLUDE), \
     $(sort $(wildcard boot/*.S boot/*.c arch/*.S arch/*.c \
@@ -178,6 +179,15 @@ $(B)/bench/%: bench/%.c $(HOPT_PURE)
 	@mkdir -p $(dir $@)
 	@echo "  HOSTLD  $@"
 	@$(HOSTCC) $(HCFLAGS) $(HOPT) -o $@ $^ -lm
+
+# The domU rig's Linux peer (tests/domu/linux_peer.c), run in the rig's
+# dom0: static, on Xen's own libxengnttab/libxenevtchn/libxenstore
+# (libxen-dev), so the dom0 image needs none of them.
+$(B)/peer/linux-peer: tests/domu/linux_peer.c tests/domu/peer_proto.h | $(XENINC)/xen
+	@mkdir -p $(dir $@)
+	@echo "  HOSTLD  $@ (static)"
+	@$(HOSTCC) -std=gnu11 -O2 -Wall -Wextra -Werror -static -o $@ $< \
+	    -lxengnttab -lxenevtchn -lxenstore -lxentoolcore -lxentoollog -lpthread
 
 # libFuzzer targets always build with clang.
 FUZZ_SRCS := $(wildcard tests/fuzz/*.c)

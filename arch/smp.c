@@ -8,7 +8,7 @@
  */
 #include <pvhk/arch.h>
 #include <pvhk/boot.h>
-#include <pvhk/heap.h>
+#include <pvhk/mm.h>
 #include <pvhk/lapic.h>
 #include <pvhk/paging.h>
 #include <pvhk/printk.h>

@@ -7,7 +7,6 @@
 #include <pvhk/boot.h>
 #include <pvhk/cmdline.h>
 #include <pvhk/console.h>
-#include <pvhk/heap.h>
 #include <pvhk/hypercall.h>
 #include <pvhk/mm.h>
 #include <pvhk/paging.h>

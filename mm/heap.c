@@ -10,7 +10,6 @@
  * RAM size.
  */
 #include <pvhk/boot.h>
-#include <pvhk/heap.h>
 #include <pvhk/mm.h>
 #include <pvhk/printk.h>
 #include <pvhk/smp.h>
@@ -18,7 +17,7 @@
 #include <pvhk/arch.h>
 #include <pvhk/cmdline.h>
 #include <pvhk/platform.h>
-#include <pvhk/xenmem.h>
+#include <pvhk/xen.h>
 #include <pvhk/xenbus.h>
 #include <pvhk/p2m.h>
 #include <xen/hvm/hvm_op.h>

@@ -77,8 +77,8 @@ bool grow(struct page_alloc *pa, unsigned flags)
 /*
  * No deferred frame may remain in [a, b) of range i: an operation is about
  * to change them, and changes act on listed blocks. Each extent that
- * meets the range is put on the lists from its nearer end (chunk pieces,
- * so no extent is split and no slot is needed).
+ * meets the range is put on the lists from its nearer end, the top on a
+ * tie (chunk pieces, so no extent is split and no slot is needed).
  */
 static void defer_settle(struct page_alloc *pa, int i, pfn_t a, pfn_t b)
 {

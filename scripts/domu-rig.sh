@@ -68,6 +68,9 @@ say() { echo "domu-rig: $*" >&2; }
 #                   log reaching each target
 #   shutdown        xl shutdown: pvhk acknowledges, xl sees a poweroff
 #   reboot          xl reboot: the same, xl sees a reboot
+#   linux:SCEN      dom0 runs the Linux peer (tests/domu/linux_peer.c) for
+#                   scenario SCEN next to the guest; its verdict must be
+#                   PASS as well as the guest's
 #   pass            KTAP checker passes (verdict PASS, no failing test)
 #   fail:TEST       the checker fails the guest and names TEST; the domain
 #                   still ends in an orderly poweroff
@@ -85,6 +88,10 @@ SCENARIOS=(
     "pvhk-pod-balloon   balloon:64 $GUEST_TIMEOUT pass                  run"
     "pvhk-shutdown      shutdown $GUEST_TIMEOUT pass                    run"
     "pvhk-gnt-granter   pair:pvhk-gnt-mapper $GUEST_TIMEOUT pass        run"
+    "pvhk-linux-map     linux:map    $GUEST_TIMEOUT pass                run"
+    "pvhk-linux-grant   linux:grant  $GUEST_TIMEOUT pass                run"
+    "pvhk-linux-evtchn  linux:evtchn $GUEST_TIMEOUT pass                run"
+    "pvhk-linux-fault   linux:fault  $GUEST_TIMEOUT pass                run"
     "pvhk-reboot        reboot   $GUEST_TIMEOUT pass                    test"
     "pvhk-selftest-fail plain    $GUEST_TIMEOUT fail:deliberate_failure test"
     "pvhk-panic         plain    $GUEST_TIMEOUT crash:deliberate.panic  test"
@@ -111,6 +118,10 @@ mkdir -p "$CACHE" "$LOGDIR"
 # unpack into it at the same time.
 flock "$CACHE/.lock" scripts/domu/fetch.sh "$CACHE" || exit 1
 
+# The Linux peer, built static on the host (make's rule).
+PEER=$B/peer/linux-peer
+make -s B="$B" "$PEER" >/dev/null || { say "cannot build $PEER"; exit 1; }
+
 KTAP_CHECK=$B/tools/ktap-check
 if [ ! -x "$KTAP_CHECK" ]; then
     make -s B="$B" "$KTAP_CHECK" >/dev/null 2>&1 || true
@@ -123,6 +134,7 @@ rm -rf "$STAGE"
 mkdir -p "$STAGE"/{bin,proc,sys,dev,etc/xen/pvhk,boot,rig,lib/modules/xen,usr/lib/xen-4.17/bin}
 
 cp "$ROOT/bin/busybox" "$STAGE/bin/busybox"
+cp "$PEER" "$STAGE/bin/linux-peer"
 XBINS="xl xenstored xenconsoled xenconsole xen-init-dom0 libxl-save-helper"
 for b in $XBINS; do cp "$ROOT/usr/lib/xen-4.17/bin/$b" "$STAGE/usr/lib/xen-4.17/bin/"; done
 
@@ -382,6 +394,16 @@ for s in "${selected[@]}"; do
                       head -n 3 | tr '\n' ' ')"
             [ -n "$owords" ] && words="$words
 $(echo "$owords" | sed "s/^/$other: /")"
+        fi ;;
+    esac
+    # linux:SCEN: the Linux peer must pass as well; its failed checks
+    # (or how it ended) are named, next to the guest's own trouble.
+    case "$how" in linux:*)
+        if [ -z "$why" ] && ! grep -q "^RIG: PEER $name verdict: PASS$" "$section"; then
+            pw=$(sed -n "s/^RIG: PEER $name FAIL: //p" "$section" | head -n 3 | paste -sd';')
+            [ -n "$pw" ] || pw=$(grep -E "^RIG: PEER(-STUCK|-EXIT)? $name " "$section" |
+                                 tail -n 2 | sed 's/^RIG: //' | paste -sd';')
+            why="Linux peer (${how#linux:}) failed: ${pw:-no verdict}${bad:+; pvhk: $bad}"
         fi ;;
     esac
     if [ -z "$why" ]; then

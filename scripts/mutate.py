@@ -37,18 +37,22 @@ WORK = os.path.join(ROOT, 'build', 'mutate')
 EQUIV_FILE = 'tests/mutate-equivalents.txt'
 DEFAULT_FILES = ('mm/page_alloc.c mm/page_table.c mm/page_range.c mm/page_check.c '
                  'mm/page_state.c mm/page_ref.c mm/memblock.c mm/e820.c '
-                 'mm/scratch.c mm/extra_mem.c xen/p2m_plan.c xen/gnttab_book.c '
-                 'xen/xs_wire.c xen/evtchn_scan.c').split()
+                 'mm/scratch.c mm/extra_mem.c xen/p2m.c xen/grant_table.c '
+                 'xen/evtchn_2l.c xen/xs_msg.c xen/xs_ring.c xen/xs_events.c '
+                 'xen/xs_conn.c xen/xs_ops.c').split()
 
 # The host tests that kill a file's mutants fastest, run before the rest
 # (build/host/hosttests takes several filters; a test runs if its name
-# contains any). The default is the file's stem: mm/e820.c -> "e820".
+# contains any). The default is the file's stem up to its first underscore:
+# mm/e820.c -> "e820", xen/xs_conn.c -> "xs". The grant table's tests are
+# named gnttab_*, after the prefix of its functions.
 FAST_ALLOC = [['page_alloc', 'page_edges'], ['page_model_exhaustive']]
 FIRST_TESTS = {
     'mm/page_alloc.c': FAST_ALLOC, 'mm/page_table.c': FAST_ALLOC,
     'mm/page_range.c': FAST_ALLOC, 'mm/page_check.c': FAST_ALLOC,
     'mm/page_state.c': [['page_state', 'page_alloc', 'page_ref', 'page_edges']],
     'mm/page_ref.c': [['page_ref', 'page_edges'], ['page_model_exhaustive']],
+    'xen/grant_table.c': [['gnttab']],
 }
 # Files whose every host-side caller is in the named tests: their mutants
 # run those instead of the whole host suite. The reference allocator's

@@ -24,8 +24,8 @@
  * event and subtracting it from every later target.)
  */
 #include <pvhk/printk.h>
+#include <pvhk/xen.h>
 #include <pvhk/xenbus.h>
-#include <pvhk/xenmem.h>
 
 /* Never balloon below this: the kernel needs room to keep running. */
 #define BALLOON_MIN_PAGES   1024    /* 4 MiB */

@@ -2,7 +2,7 @@
 /*
  * Event channels (2-level ABI) for a PVH guest: the upcall vector, per-port
  * handlers, the EVTCHNOP_* calls, and blocking in Xen until something
- * happens. The scan of the pending bitmaps is pure code (xen/evtchn_scan.c).
+ * happens. The scan of the pending bitmaps is pure code (xen/evtchn_2l.c).
  *
  * Upcall delivery. HVM_PARAM_CALLBACK_IRQ with type "vector" (2 in bits
  * 63:56) makes Xen inject that vector directly, as the event-channel
@@ -18,7 +18,6 @@
  */
 #include <pvhk/arch.h>
 #include <pvhk/evtchn.h>
-#include <pvhk/evtchn_scan.h>
 #include <pvhk/hypercall.h>
 #include <pvhk/printk.h>
 #include <pvhk/trap.h>

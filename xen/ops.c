@@ -71,7 +71,7 @@ bool xen_feature(unsigned nr)
 }
 
 /*
- * The type of one of our frames in Xen's P2M: how xen/p2m.c learns what Xen
+ * The type of one of our frames in Xen's P2M: how xen/memory.c learns what Xen
  * backs behind the map's non-RAM ranges.
  *
  * HVMOP_get_mem_type is the non-destructive query a PVH (HVM) guest has for

@@ -1,209 +1,620 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * The P2M core's hypervisor backend: each op is one XENMEM_* call on
- * DOMID_SELF (xen/include/public/memory.h). decrease_reservation and
- * populate_physmap return the number of extents done, stopping at the
- * first one Xen could not do; a negative return is a whole-call error.
+ * P2M core: release frames to Xen and populate them again, keeping an
+ * exact account. Pure: the hypercalls and the frame table are reached
+ * through the ops tables in include/pvhk/p2m.h. The contract and the Xen
+ * behaviour it relies on are in docs/p2m.md.
  */
-#include <pvhk/hypercall.h>
-#include <pvhk/printk.h>
+#include <pvhk/p2m.h>
 #include <pvhk/string.h>
-#include <pvhk/xenmem.h>
-#include <pvhk/e820.h>
 #include <pvhk/page_alloc.h>
-#include <xen/memory.h>
-#include <xen/hvm/hvm_op.h>
 
-struct p2m p2m;
-struct extra_mem extra_mem;
-struct extra_mem_report extra_mem_rep;
-struct scratch_pool scratch;
-bool p2m_ready, scratch_ready;
-const char *scratch_source = "none";
-
-static long reservation_op(unsigned cmd, const uint64_t *gpfns, unsigned nr, unsigned order)
+void p2m_init(struct p2m *p, const struct p2m_ops *ops,
+              const struct p2m_frame_ops *fops, uint64_t backed)
 {
-    struct xen_memory_reservation r = {
-        .nr_extents = nr,
-        .extent_order = order,
-        .mem_flags = 0,
-        .domid = DOMID_SELF,
-    };
-    /* xen_pfn_t is 64-bit on x86-64, so the list is passed as it is. */
-    set_xen_guest_handle(r.extent_start, (xen_pfn_t *)(uintptr_t)gpfns);
-    return xen_memory_op(cmd, &r);
+    memset(p, 0, sizeof(*p));
+    p->ops = *ops;
+    p->fops = *fops;
+    p->backed = backed;
+    p->mode = P2M_MODE_LARGE;
+    p->last_reservation = -1;
 }
 
-static long x_decrease(void *ctx, const uint64_t *gpfns, unsigned nr, unsigned order)
+void p2m_set_ranges(struct p2m *p, const struct p2m_range *ram,
+                    unsigned int nr_ram, const struct extra_mem *extra)
 {
-    (void)ctx;
-    return reservation_op(XENMEM_decrease_reservation, gpfns, nr, order);
+    p->ram = ram;
+    p->nr_ram = nr_ram;
+    p->extra = extra;
 }
 
-static long x_populate(void *ctx, const uint64_t *gpfns, unsigned nr, unsigned order)
+static void res_reset(struct p2m_result *res, uint64_t requested)
 {
-    (void)ctx;
-    return reservation_op(XENMEM_populate_physmap, gpfns, nr, order);
+    memset(res, 0, sizeof(*res));
+    res->requested = requested;
+    res->stop_pfn = P2M_NO_FRAME;
+    res->reservation = -1;
+    res->expected = -1;
 }
 
-static long x_current(void *ctx) { (void)ctx; return xen_current_reservation(); }
-static long x_maximum(void *ctx) { (void)ctx; return xen_maximum_reservation(); }
-
-static void x_scrub(void *ctx, uint64_t pfn, uint64_t count)
+static long query_reservation(struct p2m *p)
 {
-    (void)ctx;
-    /* The direct map is an identity map covering RAM and UNUSABLE space. */
-    memset((void *)(uintptr_t)PFN_PHYS(pfn), 0, count << PAGE_SHIFT);
+    p->st.queries++;
+    return p->ops.current_reservation(p->ops.ctx);
 }
 
-const struct p2m_ops p2m_xen_ops = {
-    .decrease_reservation = x_decrease,
-    .populate_physmap = x_populate,
-    .current_reservation = x_current,
-    .maximum_reservation = x_maximum,
-    .scrub = x_scrub,
-};
-
-int scratch_frames_get(uint64_t count, uint64_t align, uint64_t *pfn)
+static int64_t expected_reservation(const struct p2m *p)
 {
-    if (!scratch_ready)
-        return -XEN_ENODEV;
-    return scratch_get(&scratch, count, align, pfn);
+    return (int64_t)p->backed + p->offset;
 }
 
-int scratch_frames_put(uint64_t pfn, uint64_t count)
+int p2m_sync(struct p2m *p, struct p2m_result *res)
 {
-    uint64_t bad = 0;
-    int rc = scratch_put(&scratch, pfn, count, &bad);
+    long r = query_reservation(p);
 
-    if (rc)
-        printk("pvhk: scratch: refused to take back 0x%llx+%llu (frame 0x%llx): %d\n",
-               (unsigned long long)pfn, (unsigned long long)count, (unsigned long long)bad, rc);
-    return rc;
+    res->reservation = r;
+    if (r < 0) {
+        res->flags |= P2M_R_CALL_ERROR;
+        res->call_error = r;
+        return (int)r;
+    }
+    p->offset = (int64_t)r - (int64_t)p->backed;
+    p->synced = true;
+    p->last_reservation = r;
+    res->expected = r;
+    return 0;
 }
 
-void p2m_print_result(const char *what, int rc, const struct p2m_result *r)
+int p2m_check(struct p2m *p, struct p2m_result *res)
 {
-    printk("pvhk: p2m: %s: rc %d, %llu of %llu frames, %llu hypercalls, reservation %ld "
-           "(expected %ld)%s%s%s%s%s%s%s\n", what, rc, (unsigned long long)r->done,
-           (unsigned long long)r->requested, (unsigned long long)r->hypercalls, r->reservation,
-           r->expected, r->flags & P2M_R_SHORT ? " SHORT" : "",
-           r->flags & P2M_R_REFUSED ? " REFUSED" : "", r->flags & P2M_R_MISMATCH ? " MISMATCH" : "",
-           r->flags & P2M_R_CALL_ERROR ? " CALL-ERROR" : "",
-           r->flags & P2M_R_HEAP_EMPTY ? " HEAP-EMPTY" : "",
-           r->flags & P2M_R_NO_ROOM ? " NO-ROOM" : "",
-           r->flags & P2M_R_BAD_COUNT ? " BAD-COUNT" : "");
+    long r;
+
+    if (!p->synced)
+        return 0;
+    r = query_reservation(p);
+    p->last_reservation = r;
+    res->reservation = r;
+    res->expected = (long)expected_reservation(p);
+    if (r != res->expected) {
+        p->st.mismatches++;
+        res->flags |= P2M_R_MISMATCH;
+        return -XEN_EIO;
+    }
+    return 0;
+}
+
+/* Finish a public operation: the account check has the last word only if
+ * nothing else went wrong; the result keeps both. */
+static int finish(struct p2m *p, int rc, struct p2m_result *res)
+{
+    int crc = p2m_check(p, res);
+
+    return rc ? rc : crc;
 }
 
 /*
- * What Xen backs behind the map's non-RAM ranges, asked one frame at a time
- * with xen_gfn_mem_type() (xen/ops.c says what its answers mean).
+ * One hypercall over p->batch[0, n). Returns extents done or the
+ * whole-call error. A count above n is returned as is, flagged
+ * P2M_R_BAD_COUNT: it answers no call of ours, see recount().
  */
-const char *p2m_bk_class_name(enum p2m_bk_class c)
+static long issue(struct p2m *p, bool populate, unsigned int n,
+                  unsigned int order, struct p2m_result *res)
 {
-    static const char *const n[P2M_BK_NR] = {
-        "RESERVED", "ACPI", "NVS", "UNUSABLE", "other", "gap",
-    };
-    return c < P2M_BK_NR ? n[c] : "?";
-}
+    long rc;
 
-static enum p2m_bk_class bk_class(uint32_t type)
-{
-    switch (type) {
-    case E820_RESERVED: return P2M_BK_RESERVED;
-    case E820_ACPI:     return P2M_BK_ACPI;
-    case E820_NVS:      return P2M_BK_NVS;
-    case E820_UNUSABLE: return P2M_BK_UNUSABLE;
-    default:            return P2M_BK_OTHER;
-    }
-}
-
-static void bk_note_run(struct p2m_backing *b, enum p2m_bk_class c, uint64_t f)
-{
-    struct p2m_bk_run *r = b->nr_runs ? &b->run[b->nr_runs - 1] : NULL;
-
-    if (r && r->cls == c && r->pfn + r->count == f) {
-        r->count++;
-    } else if (b->nr_runs < P2M_BK_RUNS) {
-        b->run[b->nr_runs++] = (struct p2m_bk_run){ f, 1, c };
-    } else {
-        b->runs_dropped++;
-    }
-}
-
-static void bk_frame(struct p2m_backing *b, enum p2m_bk_class c, uint64_t f,
-                     const struct page_alloc *pa)
-{
-    struct p2m_bk_count *k = &b->c[c];
-    unsigned int type = 0;
-    long rc = xen_gfn_mem_type(f, &type);
-    enum pa_state st;
-
-    b->queries++;
-    k->asked++;
-    if (rc) {
-        if (!b->error) {
-            b->error = rc;
-            b->error_pfn = f;
-        }
-        return;
-    }
-    if (type != HVMMEM_ram_rw && type != HVMMEM_ram_ro)
-        return;
-    k->backed++;
-    st = pa_state(pa, f);
-    if (st == PA_RELEASED)
-        k->released_backed++;
-    else if (st != PA_OUTSIDE)
-        k->accounted++;
+    if (populate)
+        rc = p->ops.populate_physmap(p->ops.ctx, p->batch, n, order);
     else
-        bk_note_run(b, c, f);
+        rc = p->ops.decrease_reservation(p->ops.ctx, p->batch, n, order);
+    p->st.hypercalls++;
+    res->hypercalls++;
+    if (rc < 0) {
+        res->flags |= P2M_R_CALL_ERROR;
+        res->call_error = rc;
+        return rc;
+    }
+    if ((unsigned long)rc > n)
+        res->flags |= P2M_R_BAD_COUNT;
+    else if ((unsigned long)rc < n) {
+        p->st.short_counts++;
+        res->flags |= P2M_R_SHORT;
+    }
+    return rc;
 }
 
-static void bk_range(struct p2m_backing *b, enum p2m_bk_class c, uint64_t pfn,
-                     uint64_t count, const struct page_alloc *pa, bool full)
+/* The reservation before a call: the account's when it is live. */
+static long reservation_before(struct p2m *p)
 {
-    const uint64_t small = 2 * P2M_BK_EDGE + P2M_BK_SAMPLES;
-
-    b->c[c].ranges++;
-    b->c[c].frames += count;
-    if (full || count <= small) {
-        for (uint64_t f = pfn; f < pfn + count; f++)
-            bk_frame(b, c, f, pa);
-        return;
-    }
-    /* Both edges whole (where Xen places things next to a boundary), and
-     * evenly spread samples of the middle. */
-    uint64_t mid = count - 2 * P2M_BK_EDGE, step = mid / P2M_BK_SAMPLES;
-
-    for (uint64_t i = 0; i < P2M_BK_EDGE; i++)
-        bk_frame(b, c, pfn + i, pa);
-    for (uint64_t i = 0; i < P2M_BK_SAMPLES; i++)
-        bk_frame(b, c, pfn + P2M_BK_EDGE + i * step, pa);
-    for (uint64_t i = count - P2M_BK_EDGE; i < count; i++)
-        bk_frame(b, c, pfn + i, pa);
+    return p->synced ? (long)expected_reservation(p) : query_reservation(p);
 }
 
-void p2m_backing_scan(const struct e820_map *map, const struct page_alloc *pa,
-                      bool full, struct p2m_backing *out)
+/*
+ * Xen answered more extents than the call carried: a hypervisor bug, or a
+ * continuation gone wrong, and no answer to this call. The operation stops
+ * with -XEN_EBADMSG and the reservation says what was done instead: Xen
+ * does extents in list order, so the `moved` pages are that many whole
+ * extents from the start of the batch and, for a decrease, the first pages
+ * of the next one (fact 2 in docs/p2m.md). Returns the whole extents
+ * (*partial: the pages after them), or -1 when the reservation is unknown
+ * or no prefix of the batch explains it: then nothing is accounted, and
+ * the account check reports what is off.
+ */
+static long recount(struct p2m *p, bool populate, long before, unsigned int n,
+                    unsigned int order, uint64_t *partial)
 {
-    uint64_t top = 0, next = 0;     /* end of the highest RAM range; next unseen pfn */
+    uint64_t mask = (1ULL << order) - 1;
+    long after;
+    int64_t moved;
 
-    memset(out, 0, sizeof(*out));
-    for (uint32_t i = 0; i < map->nr; i++)
-        if (map->entries[i].type == E820_RAM)
-            top = PFN_DOWN(map->entries[i].addr) + e820_pages(&map->entries[i]);
-    /* The map is sorted and disjoint (sanitised): gaps are what lies
-     * between consecutive entries, walked only below the top of RAM (above
-     * it lies nothing the guest was given). Non-RAM ranges are walked whole. */
-    for (uint32_t i = 0; i < map->nr; i++) {
-        const struct e820_entry *e = &map->entries[i];
-        uint64_t s = PFN_DOWN(e->addr), n = e820_pages(e);
+    *partial = 0;
+    if (before < 0 || (after = query_reservation(p)) < 0)
+        return -1;
+    moved = populate ? (int64_t)after - before : (int64_t)before - after;
+    if (moved < 0 || (uint64_t)moved > ((uint64_t)n << order) ||
+        (populate && ((uint64_t)moved & mask)))
+        return -1;          /* populate backs whole extents only */
+    *partial = (uint64_t)moved & mask;
+    return (long)((uint64_t)moved >> order);
+}
 
-        if (s > next && next < top)
-            bk_range(out, P2M_BK_GAP, next, MIN(s, top) - next, pa, full);
-        if (e->type != E820_RAM)
-            bk_range(out, bk_class(e->type), s, n, pa, full);
-        next = s + n;
+/* Frames Xen took: the frame table learns it (tracked) or the offset does. */
+static void account_released(struct p2m *p, uint64_t pfn, uint64_t count,
+                             bool tracked, bool table, struct p2m_result *res)
+{
+    if (tracked) {
+        /*
+         * Per extent, for blocks the core allocated itself (shrink). A
+         * caller's range is recorded in one transition by release_range()
+         * instead (table == false): an INUSE block wider than one extent
+         * can only change state as a whole. A refusal here means the frame
+         * table disagrees with a transition Xen has already made: count
+         * the frames as gone anyway (they are) and say so.
+         */
+        if (table && p->fops.release(p->fops.ft, pfn, count))
+            res->flags |= P2M_R_REFUSED;
+        p->backed -= count;
+    } else {
+        p->offset -= (int64_t)count;
     }
+    p->st.released += count;
+    res->done += count;
+}
+
+/*
+ * Decrease the reservation by the n extents in p->batch. Extents Xen did
+ * are accounted. Xen removes an extent page by page and, when a page
+ * fails, leaves the pages before it removed while not counting the extent
+ * (common/memory.c: decrease_reservation() -> guest_remove_page()); the
+ * reservation tells how many, and *partial gets that number (the pages
+ * are the extent's first ones). It may be the whole extent: a hypervisor
+ * that took it and still reported it failed. The caller accounts the
+ * partial pages: how depends on who owns the extent.
+ */
+static long decrease_batch(struct p2m *p, unsigned int n, unsigned int order,
+                           bool tracked, bool table, uint64_t *partial,
+                           struct p2m_result *res)
+{
+    long before, after, done;
+    uint64_t size = 1ULL << order;
+    int64_t gone;
+
+    *partial = 0;
+    before = reservation_before(p);
+    done = issue(p, false, n, order, res);
+    if (done < 0)
+        return done;
+    if ((unsigned long)done > n) {
+        done = recount(p, false, before, n, order, partial);
+        if (done < 0)
+            return -XEN_EBADMSG;
+        if (*partial)
+            res->flags |= P2M_R_PARTIAL;
+    }
+    for (long i = 0; i < done; i++)
+        account_released(p, p->batch[i], size, tracked, table, res);
+    if ((unsigned long)done == n || before < 0 || *partial)
+        return done;
+
+    after = query_reservation(p);
+    if (after < 0)
+        return done;
+    gone = (int64_t)before - (int64_t)(done * size) - after;
+    if (gone > 0 && (uint64_t)gone <= size) {
+        *partial = (uint64_t)gone;
+        res->flags |= P2M_R_PARTIAL;
+    }
+    return done;
+}
+
+static unsigned int batch_cap(const struct p2m *p)
+{
+    return p->mode == P2M_MODE_SINGLE ? 1 : P2M_BATCH;
+}
+
+static unsigned int walk_order(bool large, uint64_t pfn, uint64_t end)
+{
+    if (large && IS_ALIGNED(pfn, P2M_LARGE_PAGES) && end - pfn >= P2M_LARGE_PAGES)
+        return P2M_LARGE_ORDER;
+    return 0;
+}
+
+/* Fill p->batch with consecutive extents of one order from pfn. */
+static unsigned int fill_walk(struct p2m *p, bool large, uint64_t pfn,
+                              uint64_t end, unsigned int *order)
+{
+    unsigned int n = 0, cap = batch_cap(p);
+
+    *order = walk_order(large, pfn, end);
+    while (n < cap && pfn < end && walk_order(large, pfn, end) == *order) {
+        p->batch[n++] = pfn;
+        pfn += 1ULL << *order;
+    }
+    return n;
+}
+
+static int release_range(struct p2m *p, uint64_t pfn, uint64_t count,
+                         unsigned flags, bool tracked, struct p2m_result *res)
+{
+    uint64_t cur = pfn, end = pfn + count;
+    bool large = p->mode == P2M_MODE_LARGE;
+
+    if (end < pfn)
+        return -XEN_EINVAL;
+    /*
+     * Refuse up front what the frame table would refuse afterwards: once
+     * Xen has taken a frame there is no undoing it, so a frame in the
+     * wrong state must stop the release before the first hypercall.
+     */
+    if (tracked && count && p->fops.check_release &&
+        p->fops.check_release(p->fops.ft, pfn, count)) {
+        res->stop_pfn = pfn;
+        res->flags |= P2M_R_REFUSED;
+        return -XEN_EBUSY;
+    }
+    /*
+     * Scrub everything first: Xen was seen handing a released page's old
+     * contents back on a later populate (to us or to another domain).
+     */
+    if (!(flags & P2M_NOSCRUB) && count) {
+        p->ops.scrub(p->ops.ctx, pfn, count);
+        p->st.scrubbed += count;
+    }
+    int rc = 0;
+    while (cur < end) {
+        unsigned int order, n = fill_walk(p, large, cur, end, &order);
+        uint64_t partial;
+        long done = decrease_batch(p, n, order, tracked, false, &partial, res);
+
+        if (done < 0) {
+            res->stop_pfn = cur;
+            rc = (int)done;
+            break;
+        }
+        cur += (uint64_t)done << order;
+        if ((unsigned long)done == n && !(res->flags & P2M_R_BAD_COUNT))
+            continue;
+        if (partial)
+            account_released(p, cur, partial, tracked, false, res);
+        cur += partial;
+        if (res->flags & P2M_R_BAD_COUNT) {
+            res->stop_pfn = cur < end ? cur : P2M_NO_FRAME;
+            rc = -XEN_EBADMSG;
+            break;
+        }
+        if (partial == 1ULL << order)
+            continue;           /* the extent reported failed went after all */
+        if (order > 0) {
+            /* Order 9 may exceed the domain's limit, or one page of the
+             * extent is special: go on page by page from here. */
+            large = false;
+            p->st.fallbacks++;
+            continue;
+        }
+        res->stop_pfn = cur;
+        res->flags |= P2M_R_REFUSED;
+        rc = -XEN_EBUSY;
+        break;
+    }
+    /*
+     * Everything in [pfn, cur) is gone: one frame-table transition. It can
+     * only be refused after a short count that cut an INUSE block in two;
+     * the frames are counted as gone (they are) and the refusal is
+     * reported: the caller must not use that block again.
+     */
+    if (tracked && cur > pfn && p->fops.release(p->fops.ft, pfn, cur - pfn))
+        res->flags |= P2M_R_REFUSED;
+    return rc;
+}
+
+int p2m_release(struct p2m *p, uint64_t pfn, uint64_t count, unsigned flags,
+                struct p2m_result *res)
+{
+    res_reset(res, count);
+    return finish(p, release_range(p, pfn, count, flags, true, res), res);
+}
+
+static int populate_range(struct p2m *p, uint64_t pfn, uint64_t count,
+                          struct p2m_result *res)
+{
+    uint64_t cur = pfn, end = pfn + count;
+    bool large = p->mode == P2M_MODE_LARGE;
+
+    if (end < pfn)
+        return -XEN_EINVAL;
+    /*
+     * Never over a backed frame: Xen would accept it, drop our mapping of
+     * the old page and keep counting that page against us (a leak only a
+     * domain destroy recovers). So every frame must be RELEASED first.
+     */
+    for (uint64_t f = pfn; f < end; f++) {
+        if (!p->fops.is_released(p->fops.ft, f)) {
+            res->stop_pfn = f;
+            res->flags |= P2M_R_REFUSED;
+            return -XEN_EBUSY;
+        }
+    }
+    while (cur < end) {
+        unsigned int order, n = fill_walk(p, large, cur, end, &order);
+        uint64_t size = 1ULL << order, partial;
+        long before = reservation_before(p);
+        long done = issue(p, true, n, order, res);
+
+        if (done < 0) {
+            res->stop_pfn = cur;
+            return (int)done;
+        }
+        if ((unsigned long)done > n &&
+            (done = recount(p, true, before, n, order, &partial)) < 0) {
+            res->stop_pfn = cur;
+            return -XEN_EBADMSG;
+        }
+        for (long i = 0; i < done; i++) {
+            /* Into the heap through its init path (RELEASED -> FREE). */
+            if (p->fops.populate(p->fops.ft, p->batch[i], size))
+                res->flags |= P2M_R_REFUSED;
+            p->backed += size;
+            p->st.populated += size;
+            res->done += size;
+        }
+        cur += (uint64_t)done * size;
+        if (res->flags & P2M_R_BAD_COUNT) {
+            res->stop_pfn = cur < end ? cur : P2M_NO_FRAME;
+            return -XEN_EBADMSG;
+        }
+        if ((unsigned long)done == n)
+            continue;
+        if (order > 0) {
+            /* No 2 MiB of contiguous host memory (or order 9 is above
+             * the domain's limit): 4 KiB pages may still be there. */
+            large = false;
+            p->st.fallbacks++;
+            continue;
+        }
+        /* An order-0 extent failed: maximum reservation or host memory
+         * reached. Asking again would only fail again. */
+        res->stop_pfn = cur;
+        return -XEN_ENOMEM;
+    }
+    return 0;
+}
+
+int p2m_populate(struct p2m *p, uint64_t pfn, uint64_t count,
+                 struct p2m_result *res)
+{
+    res_reset(res, count);
+    return finish(p, populate_range(p, pfn, count, res), res);
+}
+
+/*
+ * Populate up to `need` RELEASED frames found in [start, start + nr),
+ * run by run. Returns 0 when the range is exhausted or need is met.
+ */
+static int grow_in(struct p2m *p, uint64_t start, uint64_t nr,
+                   uint64_t *need, struct p2m_result *res)
+{
+    uint64_t f = start, end = start + nr;
+
+    while (f < end && *need) {
+        const struct extra_mem_region *x =
+            p->extra ? extra_mem_find(p->extra, f) : NULL;
+        uint64_t run = f, before = res->done;
+        int rc;
+
+        /* Released RAM registered as scratch space stays scratch space:
+         * the domU's pool was carved out of RAM for that purpose. */
+        if (x && x->origin == EXTRA_MEM_RELEASED_RAM) {
+            f = x->start_pfn + x->nr_pfns;
+            continue;
+        }
+        if (!p->fops.is_released(p->fops.ft, f)) {
+            f++;
+            continue;
+        }
+        while (run < end && run - f < *need &&
+               p->fops.is_released(p->fops.ft, run) &&
+               !((x = p->extra ? extra_mem_find(p->extra, run) : NULL) &&
+                 x->origin == EXTRA_MEM_RELEASED_RAM))
+            run++;
+        rc = populate_range(p, f, run - f, res);
+        *need -= res->done - before;
+        if (rc)
+            return rc;
+        f = run;
+    }
+    return 0;
+}
+
+static int grow(struct p2m *p, uint64_t need, struct p2m_result *res)
+{
+    int rc = 0;
+
+    for (unsigned int i = 0; i < p->nr_ram && need && !rc; i++)
+        rc = grow_in(p, p->ram[i].start_pfn, p->ram[i].nr_pfns, &need, res);
+    if (p->extra) {
+        for (unsigned int i = 0; i < p->extra->nr_regions && need && !rc; i++)
+            if (p->extra->region[i].origin == EXTRA_MEM_UNUSABLE)
+                rc = grow_in(p, p->extra->region[i].start_pfn,
+                         p->extra->region[i].nr_pfns, &need, res);
+    }
+    if (!rc && need) {
+        res->flags |= P2M_R_NO_ROOM;
+        rc = -XEN_ENOSPC;
+    }
+    return rc;
+}
+
+/* Balloon down: free heap blocks -> scrub -> release. */
+static int shrink(struct p2m *p, uint64_t need, struct p2m_result *res)
+{
+    unsigned int order = p->mode == P2M_MODE_LARGE ? P2M_LARGE_ORDER : 0;
+
+    while (need) {
+        unsigned int n = 0, cap = batch_cap(p);
+        uint64_t size, partial;
+        long done;
+
+        if (order && need < P2M_LARGE_PAGES)
+            order = 0;
+        size = 1ULL << order;
+        while (n < cap && (uint64_t)(n + 1) * size <= need) {
+            uint64_t f = p->fops.alloc(p->fops.ft, order);
+
+            if (f == P2M_NO_FRAME)
+                break;
+            p->batch[n++] = f;
+        }
+        if (n == 0) {
+            if (order) {
+                order = 0;      /* no free 2 MiB block: take pages */
+                continue;
+            }
+            res->flags |= P2M_R_HEAP_EMPTY;
+            return -XEN_EAGAIN;
+        }
+        for (unsigned int i = 0; i < n; i++)
+            p->ops.scrub(p->ops.ctx, p->batch[i], size);
+        p->st.scrubbed += (uint64_t)n * size;
+
+        done = decrease_batch(p, n, order, true, true, &partial, res);
+        if (done < 0)
+            done = 0;   /* nothing went: all blocks back to the heap */
+        need -= (uint64_t)done * size;
+        if ((unsigned long)done == n && !(res->flags & P2M_R_BAD_COUNT))
+            continue;
+        /* The blocks Xen did not take go back to the heap; of the failed
+         * one, the pages Xen did take are released from the free heap. */
+        for (unsigned int i = (unsigned int)done; i < n; i++)
+            if (p->fops.free(p->fops.ft, p->batch[i], order))
+                res->flags |= P2M_R_REFUSED;
+        if (partial) {
+            account_released(p, p->batch[done], partial, true, true, res);
+            need -= partial;
+        }
+        if (res->flags & P2M_R_CALL_ERROR)
+            return (int)res->call_error;
+        if (res->flags & P2M_R_BAD_COUNT)
+            return -XEN_EBADMSG;
+        if (partial == size)
+            continue;           /* the block reported failed went after all */
+        if (order) {
+            order = 0;
+            p->st.fallbacks++;
+            continue;
+        }
+        res->stop_pfn = p->batch[done];
+        res->flags |= P2M_R_REFUSED;
+        return -XEN_EBUSY;
+    }
+    return 0;
+}
+
+int p2m_set_target(struct p2m *p, uint64_t target, struct p2m_result *res)
+{
+    int rc = 0;
+
+    if (target > p->backed) {
+        res_reset(res, target - p->backed);
+        rc = grow(p, target - p->backed, res);
+    } else {
+        res_reset(res, p->backed - target);
+        if (target < p->backed)
+            rc = shrink(p, p->backed - target, res);
+    }
+    return finish(p, rc, res);
+}
+
+int p2m_boot_trim(struct p2m *p, const struct p2m_range *ram,
+                  unsigned int nr_ram, uint64_t target,
+                  struct p2m_result *res)
+{
+    uint64_t ram_pages = 0, excess;
+    int rc = 0, src;
+
+    for (unsigned int i = 0; i < nr_ram; i++)
+        ram_pages += ram[i].nr_pfns;
+    excess = ram_pages > target ? ram_pages - target : 0;
+    res_reset(res, excess);
+    p->backed = ram_pages;
+    p->synced = false;
+
+    /*
+     * From the top down, unscrubbed: with populate-on-demand these frames
+     * have no page behind them yet, and the first touch of one past the
+     * PoD target crashes the domain. We never wrote them, so there is
+     * nothing of ours to leak.
+     */
+    for (unsigned int i = nr_ram; i-- > 0 && excess && !rc;) {
+        uint64_t take = MIN(excess, ram[i].nr_pfns);
+        uint64_t before = res->done;
+
+        rc = release_range(p, ram[i].start_pfn + ram[i].nr_pfns - take, take,
+                           P2M_NOSCRUB, true, res);
+        excess -= res->done - before;
+    }
+    src = p2m_sync(p, res);
+    return rc ? rc : src;
+}
+
+/* ---- the frame table: page_alloc ------------------------------------------ */
+static int pa_op_release(void *ft, uint64_t pfn, uint64_t count)
+{
+    return pa_release(ft, pfn, count);
+}
+
+static int pa_op_check_release(void *ft, uint64_t pfn, uint64_t count)
+{
+    return pa_release_check(ft, pfn, count);
+}
+
+static int pa_op_populate(void *ft, uint64_t pfn, uint64_t count)
+{
+    return pa_populate(ft, pfn, count);
+}
+
+static uint64_t pa_op_alloc(void *ft, unsigned int order)
+{
+    pfn_t f = pa_alloc(ft, order, 0);
+
+    return f == PA_NO_FRAME ? P2M_NO_FRAME : f;
+}
+
+static int pa_op_free(void *ft, uint64_t pfn, unsigned int order)
+{
+    return pa_free(ft, pfn, order);
+}
+
+static bool pa_op_is_released(void *ft, uint64_t pfn)
+{
+    return pa_state(ft, pfn) == PA_RELEASED;
+}
+
+void p2m_pa_frame_ops(struct p2m_frame_ops *fops, struct page_alloc *pa)
+{
+    fops->release = pa_op_release;
+    fops->check_release = pa_op_check_release;
+    fops->populate = pa_op_populate;
+    fops->alloc = pa_op_alloc;
+    fops->free = pa_op_free;
+    fops->is_released = pa_op_is_released;
+    fops->ft = pa;
 }

@@ -11,8 +11,8 @@
  * ahead of the fields it is combined with.
  */
 #include <pvhk/arch.h>
+#include <pvhk/time.h>
 #include <pvhk/xen.h>
-#include <pvhk/xtime.h>
 
 #define NSEC_PER_SEC 1000000000ull
 

@@ -22,9 +22,9 @@
 #include <pvhk/evtchn.h>
 #include <pvhk/hypercall.h>
 #include <pvhk/printk.h>
+#include <pvhk/time.h>
 #include <pvhk/xen.h>
 #include <pvhk/xenbus.h>
-#include <pvhk/xtime.h>
 #include <xen/hvm/params.h>
 #include <xen/sched.h>
 

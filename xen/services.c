@@ -9,7 +9,7 @@
  *      the shared info's vcpu_time_info (xen/pvclock.c);
  *   domU only, with 1-3 up:
  *   4. the PV console (xen/pvconsole.c), so what follows shows on xl console;
- *   5. xenstore (xen/xenstore.c): ring, port, our domid;
+ *   5. xenstore (xen/xenbus.c): ring, port, our domid;
  *   6. the balloon (xen/balloon.c) and shutdown control (xen/shutdown.c),
  *      both watches on xenstore.
  *
@@ -19,10 +19,9 @@
 #include <pvhk/platform.h>
 #include <pvhk/printk.h>
 #include <pvhk/smp.h>
+#include <pvhk/time.h>
 #include <pvhk/xen.h>
 #include <pvhk/xenbus.h>
-#include <pvhk/xenmem.h>
-#include <pvhk/xtime.h>
 #include <xen/errno.h>
 
 const char *xen_services_error;

@@ -5,9 +5,7 @@
  */
 #include <pvhk/e820.h>
 #include <pvhk/hypercall.h>
-#include <pvhk/heap.h>
 #include <pvhk/mm.h>
-#include <pvhk/xenmem.h>
 #include <pvhk/paging.h>
 #include <pvhk/smp.h>
 #include <pvhk/xen.h>

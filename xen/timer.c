@@ -17,8 +17,8 @@
  */
 #include <pvhk/evtchn.h>
 #include <pvhk/hypercall.h>
+#include <pvhk/time.h>
 #include <pvhk/xen.h>
-#include <pvhk/xtime.h>
 #include <xen/errno.h>
 #include <xen/vcpu.h>
 

@@ -2,11 +2,18 @@
 /*
  * Event channels, 2-level ABI.
  *
- * Xen marks a port pending in shared_info->evtchn_pending[], sets the word's
- * bit in vcpu_info->evtchn_pending_sel and vcpu_info->evtchn_upcall_pending,
- * and (for a PVH/HVM guest using the callback vector) injects
- * EVTCHN_UPCALL_VECTOR whenever upcall_pending is set and RFLAGS.IF allows.
- * The upcall handler scans the pending ports and calls each port's handler.
+ * Xen marks port p pending by setting bit p of shared_info's
+ * evtchn_pending[]; if the port is not masked it also sets bit p / 64 of the
+ * vCPU's evtchn_pending_sel and its evtchn_upcall_pending byte and (for a
+ * PVH/HVM guest using the callback vector) injects EVTCHN_UPCALL_VECTOR
+ * whenever upcall_pending is set and RFLAGS.IF allows. The upcall handler
+ * consumes the selector word first, then the port words it names, and calls
+ * each pending port's handler.
+ *
+ * The first part is pure (xen/evtchn_2l.c): the scan of the pending and mask
+ * bitmaps through a struct evtchn_2l, which the kernel points at the real
+ * shared_info / vcpu_info fields and the host tests at plain arrays. The
+ * rest is the kernel's (xen/evtchn.c): handlers, hypercalls, blocking.
  *
  * Handlers run with interrupts disabled and must not block
  * (<pvhk/irqflags.h>).
@@ -19,7 +26,51 @@
 #include <xen/xen.h>
 #include <xen/event_channel.h>
 
-/* ---- event channels -------------------------------------------------- */
+/* ---- the 2-level ABI, pure (xen/evtchn_2l.c) ------------------------- */
+
+#define EVTCHN_2L_WORDS         64      /* bits in the selector */
+#define EVTCHN_2L_NR_PORTS      (EVTCHN_2L_WORDS * 64)
+
+struct evtchn_2l {
+    uint64_t *pending;                  /* [EVTCHN_2L_WORDS], shared_info */
+    uint64_t *mask;                     /* [EVTCHN_2L_WORDS], shared_info */
+    uint64_t *sel;                      /* vcpu_info evtchn_pending_sel */
+    uint8_t *upcall_pending;            /* vcpu_info evtchn_upcall_pending */
+};
+
+/*
+ * Where the previous scan stopped. Scanning resumes just after the last
+ * port handled, so a port that fires continuously cannot starve the ports
+ * above it: each gets its turn before the busy one comes round again.
+ */
+struct evtchn_scan {
+    unsigned last_port;
+};
+
+typedef void (*evtchn_port_fn)(void *arg, unsigned port);
+
+/*
+ * Handle pending, unmasked ports: each one's pending bit is cleared (atomic)
+ * before fn runs, so an event arriving during fn is not lost. Repeats while
+ * Xen sets upcall_pending again, at most max_rounds times; if events are still
+ * coming after that, *upcall_pending is left set so the caller can come back
+ * (the glue re-enters or lets the vector fire again). Returns ports handled.
+ */
+unsigned evtchn_scan_2l(struct evtchn_scan *s, const struct evtchn_2l *v,
+                        evtchn_port_fn fn, void *arg, unsigned max_rounds);
+
+/* Mask a port (atomic set of its mask bit). */
+void evtchn_mask_2l(const struct evtchn_2l *v, unsigned port);
+
+/*
+ * Unmask a port. An event that arrived while it was masked left only its
+ * pending bit (Xen does not set the selector for masked ports), so if that
+ * bit is set this re-creates the selector bit and upcall_pending and returns
+ * true: the caller must then run the scan (or raise the upcall vector).
+ */
+bool evtchn_unmask_2l(const struct evtchn_2l *v, unsigned port);
+
+/* ---- event channels (xen/evtchn.c) ----------------------------------- */
 
 /*
  * The IDT vector of the upcall. Any free vector >= 32 works: a callback

@@ -206,7 +206,7 @@ int p2m_boot_trim(struct p2m *p, const struct p2m_range *ram,
  */
 int p2m_set_target(struct p2m *p, uint64_t target, struct p2m_result *res);
 
-/* ---- kernel side (xen/p2m.c): what Xen backs behind the map's non-RAM ---- */
+/* ---- kernel side (xen/memory.c): what Xen backs behind the map's non-RAM - */
 
 /*
  * Classes of guest frames that the memory map does not call RAM: its

@@ -11,7 +11,7 @@
  *
  * The frame table is the single truth: a frame the pool may hand out is
  * RELEASED (unbacked, owned by nobody), a frame handed out is SCRATCH.
- * The balloon (xen/p2m_plan.c) populates RELEASED frames of the same
+ * The balloon (xen/p2m.c) populates RELEASED frames of the same
  * regions, so a frame the balloon took is FREE/INUSE and the pool will not
  * hand it out; a SCRATCH frame is never populated. Rules:
  *   - scratch_get() hands out only frames that are RELEASED and inside one

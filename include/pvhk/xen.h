@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Xen's shared info page, the order the services start in, and the
- * one-call helpers every service may use. The services themselves: event
- * channels (<pvhk/evtchn.h>), time (<pvhk/xtime.h>), xenstore, PV console,
- * balloon and shutdown control (<pvhk/xenbus.h>).
+ * Xen's shared info page, the order the services start in, the one-call
+ * helpers every service may use, and the kernel side of the P2M and the
+ * scratch pool (xen/memory.c). The services themselves: event channels
+ * (<pvhk/evtchn.h>), time (<pvhk/time.h>), xenstore, PV console, balloon
+ * and shutdown control (<pvhk/xenbus.h>), grant tables (<pvhk/grant.h>).
  *
  * A PVH guest has no shared info until it asks for one: it names a guest
  * frame and XENMEM_add_to_physmap(XENMAPSPACE_shared_info) puts Xen's page
@@ -17,6 +18,9 @@
 
 #include <pvhk/smp.h>
 #include <pvhk/types.h>
+#include <pvhk/extra_mem.h>
+#include <pvhk/p2m.h>
+#include <pvhk/scratch.h>
 #include <xen/xen.h>
 
 /* The mapped page (identity mapped), or NULL before xen_shared_info_map(). */
@@ -81,5 +85,24 @@ long xen_maximum_reservation(void);
 bool xen_feature(unsigned nr);
 /* HVMOP_get_mem_type on one of our own frames (HVMMEM_* in *type). */
 long xen_gfn_mem_type(uint64_t pfn, unsigned int *type);
+
+/* ---- the kernel's P2M, extra memory and scratch pool (xen/memory.c) ----- */
+
+extern struct p2m p2m;
+extern struct extra_mem extra_mem;
+extern struct extra_mem_report extra_mem_rep;
+extern struct scratch_pool scratch;
+extern bool p2m_ready, scratch_ready;
+extern const char *scratch_source;      /* for the log and the tests */
+
+/* The P2M core's hypercall backend: one XENMEM_* call per op. */
+extern const struct p2m_ops p2m_xen_ops;
+
+/* Guest frames for Xen to map things at (shared info, grant frames):
+ * from the scratch pool, panicking only if the pool cannot exist. */
+int scratch_frames_get(uint64_t count, uint64_t align, uint64_t *pfn);
+int scratch_frames_put(uint64_t pfn, uint64_t count);
+
+void p2m_print_result(const char *what, int rc, const struct p2m_result *res);
 
 #endif

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * A domU's toolstack-facing services: the xenstore connection (the pure
- * client of <pvhk/xs_wire.h> on the shared ring), the PV console ring, the
+ * client of <pvhk/xenstore.h> on the shared ring), the PV console ring, the
  * balloon driver (memory/target) and shutdown control (control/shutdown).
  *
  * None of this exists for dom0 (pvhk's dom0 runs have no xenstored) or on
@@ -15,7 +15,7 @@
 #define PVHK_XENBUS_H
 
 #include <pvhk/types.h>
-#include <pvhk/xs_wire.h>
+#include <pvhk/xenstore.h>
 #include <xen/io/console.h>
 
 /* ---- xenstore ------------------------------------------------------------ */

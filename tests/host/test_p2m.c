@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Host tests for the P2M core (xen/p2m_plan.c) against the simulated
+ * Host tests for the P2M core (xen/p2m.c) against the simulated
  * hypervisor (xen_sim.c) and a model frame table: release / populate /
  * boot trim / balloon, scheduled and random faults. After every step: the
  * core's account equals the sim's reservation, the frame table agrees with

@@ -680,3 +680,61 @@ HOST_TEST(page_edges_owner_limits)
     CHECK(pa_check(&P, &v) == 0);
     free(t);
 }
+
+/*
+ * Deferred memory is put on the lists one chunk piece at a time, and only
+ * what an operation needs: a piece of one frame past a chunk boundary is
+ * that one frame; an extent that starts where an operation's range ends,
+ * or at 4 GiB for a LOW request, is left alone; an operation inside an
+ * extent, equally far from both ends, settles it from the top.
+ */
+HOST_TEST(page_edges_deferred_pieces)
+{
+    static struct page_alloc P;
+    const pfn_t CH = PA_CHUNK_FRAMES, C = 4 * CH;
+    struct pa_frame *t = malloc(pa_table_bytes(4 * CH + 0x200));
+    struct pa_violation v;
+    pfn_t x;
+
+    /* The top piece of [C, C + 2 CH + 1) is its last frame alone. */
+    pa_setup(&P, t, 2 * CH + 1, 0);
+    REQUIRE(pa_add_range(&P, C, 2 * CH + 1) == PA_OK);
+    REQUIRE(pa_defer(&P, C, 2 * CH + 1) == PA_OK);
+    x = pa_alloc(&P, 0, 0);
+    CHECK(x == C + 2 * CH);
+    CHECK(P.nr_deferred == 2 * CH && P.nr_defer == 1 && P.defer[0].end == C + 2 * CH);
+    CHECK(pa_check(&P, &v) == 0);
+
+    /* A LOW request cannot use an extent that starts at 4 GiB. */
+    pa_setup(&P, t, 0x110, 0);
+    REQUIRE(pa_add_range(&P, PA_LOW_LIMIT - 0x10, 0x110) == PA_OK);
+    REQUIRE(pa_init_range(&P, PA_LOW_LIMIT - 0x10, 0x10) == PA_OK);
+    REQUIRE(pa_take(&P, PA_LOW_LIMIT - 0x10, 0x10) == PA_OK);
+    REQUIRE(pa_defer(&P, PA_LOW_LIMIT, 0x100) == PA_OK);
+    CHECK(pa_alloc(&P, 0, PA_ALLOC_LOW) == PA_NO_FRAME);
+    CHECK(P.nr_deferred == 0x100 && P.nr_defer == 1 && P.defer[0].start == PA_LOW_LIMIT);
+    x = pa_alloc(&P, 0, 0);
+    CHECK(x >= PA_LOW_LIMIT && x < PA_LOW_LIMIT + 0x100 && P.nr_deferred == 0);
+    CHECK(pa_check(&P, &v) == 0);
+
+    /* An operation just below an extent leaves it deferred. */
+    pa_setup(&P, t, 0x200, 0);
+    REQUIRE(pa_add_range(&P, 0x100, 0x200) == PA_OK);
+    REQUIRE(pa_init_range(&P, 0x100, 0x100) == PA_OK);
+    REQUIRE(pa_defer(&P, 0x200, 0x100) == PA_OK);
+    CHECK(pa_take(&P, 0x1f0, 0x10) == PA_OK);
+    CHECK(pa_release(&P, 0x1e0, 0x10) == PA_OK);
+    CHECK(P.nr_deferred == 0x100 && P.nr_defer == 1 && P.defer[0].start == 0x200);
+    CHECK(pa_check(&P, &v) == 0);
+
+    /* [C + CH, C + 3 CH) inside [C, C + 4 CH): 3 CH from either end; the
+     * top three pieces go to the lists, [C, C + CH) stays deferred. */
+    pa_setup(&P, t, 4 * CH, 0);
+    REQUIRE(pa_add_range(&P, C, 4 * CH) == PA_OK);
+    REQUIRE(pa_defer(&P, C, 4 * CH) == PA_OK);
+    CHECK(pa_take(&P, C + CH, 2 * CH) == PA_OK);
+    CHECK(P.nr_defer == 1 && P.defer[0].start == C && P.defer[0].end == C + CH);
+    CHECK(P.nr_deferred == CH && pa_nr_frames(&P, PA_INUSE) == 2 * CH);
+    CHECK(pa_check(&P, &v) == 0);
+    free(t);
+}

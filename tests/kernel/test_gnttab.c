@@ -12,7 +12,6 @@
  */
 #include <pvhk/e820.h>
 #include <pvhk/grant.h>
-#include <pvhk/heap.h>
 #include <pvhk/hypercall.h>
 #include <pvhk/mm.h>
 #include <pvhk/platform.h>
@@ -21,7 +20,7 @@
 #include <pvhk/string.h>
 #include <pvhk/time.h>
 #include <pvhk/trap.h>
-#include <pvhk/xenmem.h>
+#include <pvhk/xen.h>
 #include <xen/memory.h>
 
 #define SELF            ((domid_t)0)    /* dom0's own id */
@@ -699,7 +698,6 @@ KTEST(bench, gnttab_map_unmap_512)
 
 #include <pvhk/cmdline.h>
 #include <pvhk/xenbus.h>
-#include <pvhk/xtime.h>
 
 static char pair_dir[64];
 

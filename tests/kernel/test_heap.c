@@ -3,7 +3,6 @@
  * Self-tests of the page heap on real memory (the host tests prove the
  * state machine exhaustively; these prove the kernel's wiring of it).
  */
-#include <pvhk/heap.h>
 #include <pvhk/mm.h>
 #include <pvhk/printk.h>
 #include <pvhk/selftest.h>

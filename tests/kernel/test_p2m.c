@@ -6,13 +6,12 @@
  * what Xen actually does. Best run as dom0 with memory to balloon into:
  * QEMU_MEM=1G XEN_ARGS=dom0_mem=256M,max:512M.
  */
-#include <pvhk/heap.h>
 #include <pvhk/mm.h>
 #include <pvhk/platform.h>
 #include <pvhk/printk.h>
 #include <pvhk/selftest.h>
 #include <pvhk/time.h>
-#include <pvhk/xenmem.h>
+#include <pvhk/xen.h>
 
 #define NEED_P2M(t) do { if (!p2m_ready) KT_SKIP(t, "no P2M: not under Xen"); } while (0)
 

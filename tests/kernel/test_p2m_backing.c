@@ -11,13 +11,12 @@
 #include <pvhk/arch.h>
 #include <pvhk/boot.h>
 #include <pvhk/cmdline.h>
-#include <pvhk/heap.h>
 #include <pvhk/mm.h>
 #include <pvhk/platform.h>
 #include <pvhk/printk.h>
 #include <pvhk/selftest.h>
 #include <pvhk/time.h>
-#include <pvhk/xenmem.h>
+#include <pvhk/xen.h>
 #include <xen/hvm/hvm_op.h>
 
 static struct p2m_backing bk;

@@ -16,14 +16,14 @@
  * tree (libxl makes data/ writable by the guest).
  */
 #include <pvhk/cmdline.h>
-#include <pvhk/heap.h>
+#include <pvhk/mm.h>
 #include <pvhk/platform.h>
 #include <pvhk/printk.h>
 #include <pvhk/selftest.h>
 #include <pvhk/string.h>
+#include <pvhk/time.h>
+#include <pvhk/xen.h>
 #include <pvhk/xenbus.h>
-#include <pvhk/xenmem.h>
-#include <pvhk/xtime.h>
 #include <xen/sched.h>
 
 #define MS  1000000ull

@@ -10,7 +10,7 @@
 #include <string.h>
 #include "harness.h"
 #include <pvhk/types.h>
-#include <pvhk/xs_wire.h>
+#include <pvhk/xenstore.h>
 
 /* ---- byte-stream helpers -------------------------------------------------- */
 
@@ -198,7 +198,7 @@ HOST_TEST(xs_reply_check_rules)
 
 /* ---- ring ----------------------------------------------------------------- */
 
-/* The daemon's side of the ring, written independently of xs_wire.c. */
+/* The daemon's side of the ring, written independently of xen/xs_ring.c. */
 static size_t d_read_req(struct xenstore_domain_interface *r, uint8_t *out,
                          size_t max)
 {

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * xenstore client: the wire protocol and the shared-ring transport, pure.
+ * Its parts: the message codec (xen/xs_msg.c), the ring transport
+ * (xen/xs_ring.c), the watch-event queue (xen/xs_events.c), the connection
+ * (xen/xs_conn.c) and the operations (xen/xs_ops.c).
  *
  * Everything here works on memory the caller provides: the ring page
  * (struct xenstore_domain_interface, from HVM_PARAM_STORE_PFN), a connection
@@ -14,8 +17,8 @@
  * A connection is not reentrant: one request in flight at a time.
  * See docs/xenstore.md.
  */
-#ifndef PVHK_XS_WIRE_H
-#define PVHK_XS_WIRE_H
+#ifndef PVHK_XENSTORE_H
+#define PVHK_XENSTORE_H
 
 #include <pvhk/types.h>
 #include <xen/errno.h>
@@ -25,7 +28,7 @@
 #define XS_MSG_MAX      (XS_HDR_SIZE + XENSTORE_PAYLOAD_MAX)
 #define XS_TOKEN_MAX    16              /* our tokens, NUL included */
 
-/* ---- encoding ------------------------------------------------------------ */
+/* ---- encoding (xen/xs_msg.c) --------------------------------------------- */
 
 /*
  * Encode one request into buf: the header, then each of strs[] with its
@@ -37,7 +40,7 @@ long xs_encode(void *buf, size_t bufsz, uint32_t type, uint32_t req_id,
                uint32_t tx_id, const char *const *strs, unsigned nstrs,
                const void *raw, size_t rawlen);
 
-/* ---- decoding ------------------------------------------------------------ */
+/* ---- decoding (xen/xs_msg.c) --------------------------------------------- */
 
 /* A decoded message: a view into the buffer it was parsed from. */
 struct xs_msg {
@@ -101,21 +104,21 @@ int xs_watch_event_parse(const struct xs_msg *m, const char **path,
  */
 int xs_parse_u32(const char *body, uint32_t len, uint32_t *out);
 
-/* ---- ring transport ------------------------------------------------------ */
+/* ---- ring transport (xen/xs_ring.c) -------------------------------------- */
 
 /*
  * Copy up to len bytes into the request ring / out of the response ring.
  * Return the bytes moved (0 if no room / nothing there), -XEN_EIO if the
  * indices are inconsistent (prod - cons > ring size: the peer is broken or
  * hostile, and the ring cannot be trusted again). Ordering is done with
- * acquire loads and release stores of the indices, see xs_wire.c.
+ * acquire loads and release stores of the indices, see xen/xs_ring.c.
  */
 long xs_ring_write(struct xenstore_domain_interface *intf, const void *buf,
                    size_t len);
 long xs_ring_read(struct xenstore_domain_interface *intf, void *buf,
                   size_t len);
 
-/* ---- watch event queue ---------------------------------------------------- */
+/* ---- watch event queue (xen/xs_events.c) --------------------------------- */
 
 /*
  * Events that arrive while a reply is awaited are queued here and delivered
@@ -144,7 +147,7 @@ bool xs_evq_push(struct xs_evq *q, const char *path, uint32_t plen,
 int xs_evq_pop(struct xs_evq *q, char *path, size_t psz, char *token,
                size_t tsz);
 
-/* ---- watches ------------------------------------------------------------ */
+/* ---- watches ------------------------------------------------------------- */
 
 typedef void (*xs_watch_fn)(void *arg, const char *path, const char *token);
 
@@ -157,7 +160,7 @@ struct xs_watch {
     bool active;
 };
 
-/* ---- connection ----------------------------------------------------------- */
+/* ---- connection (xen/xs_conn.c) ------------------------------------------ */
 
 struct xs_conn {
     struct xenstore_domain_interface *intf;
@@ -211,6 +214,8 @@ int xs_request(struct xs_conn *c, uint32_t type, uint32_t tx_id,
  * connection's transport error.
  */
 int xs_conn_dispatch(struct xs_conn *c);
+
+/* ---- operations (xen/xs_ops.c) ------------------------------------------- */
 
 /* Common operations. tx is 0 or a transaction id (XBT_NIL is 0). */
 int xs_read(struct xs_conn *c, uint32_t tx, const char *path, char *buf,

@@ -3,7 +3,7 @@
  * The kernel side of the xenstore client: the ring page and event channel
  * Xen gives a domU, the kick and wait callbacks of struct xs_conn, and the
  * service loop that runs watch callbacks. The protocol itself is the pure
- * xen/xs_wire.c (docs/xenstore.md).
+ * client of xen/xs_*.c (<pvhk/xenstore.h>, docs/xenstore.md).
  *
  * Threading rule: one connection, one request in flight. pvhk is single
  * threaded and event handlers never touch the connection (the store port's
@@ -16,9 +16,9 @@
 #include <pvhk/hypercall.h>
 #include <pvhk/printk.h>
 #include <pvhk/string.h>
+#include <pvhk/time.h>
 #include <pvhk/xen.h>
 #include <pvhk/xenbus.h>
-#include <pvhk/xtime.h>
 #include <xen/hvm/params.h>
 
 static struct xs_conn conn;             /* ~12 KiB: two message buffers */

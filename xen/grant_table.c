@@ -15,7 +15,7 @@
  */
 #include <pvhk/types.h>
 #include <pvhk/string.h>
-#include <pvhk/gnttab.h>
+#include <pvhk/grant.h>
 
 /* ---- sync primitives ------------------------------------------------------ */
 

@@ -6,7 +6,7 @@
 #include <string.h>
 #include "harness.h"
 #include <pvhk/types.h>
-#include <pvhk/evtchn_scan.h>
+#include <pvhk/evtchn.h>
 
 struct fake {
     uint64_t pending[EVTCHN_2L_WORDS], mask[EVTCHN_2L_WORDS], sel;

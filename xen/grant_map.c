@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Grant tables, kernel glue: the hypercalls around the pure book and batch
- * builders of xen/gnttab_book.c, and the scratch-frame discipline
+ * Grant tables, the kernel mapper: the hypercalls around the pure book and
+ * batch builders of xen/grant_table.c, and the scratch-frame discipline
  * (docs/grant-table.md).
  *
  * Everything Xen maps into us for grants lands in a scratch frame: the
@@ -10,16 +10,16 @@
  * the frame's guest-physical address). A scratch frame is handed out only
  * while RELEASED, so nothing is ever mapped over backed RAM (Xen would leak
  * that page) or over a frame that already holds a mapping (a second grant
- * at one frame crashed dom0 in p2m.c on this Xen). It goes back to the pool
+ * at one frame crashed dom0 in Xen's p2m.c). It goes back to the pool
  * only once Xen said the mapping is gone.
  */
 #include <pvhk/grant.h>
-#include <pvhk/heap.h>
 #include <pvhk/hypercall.h>
+#include <pvhk/mm.h>
 #include <pvhk/platform.h>
 #include <pvhk/printk.h>
 #include <pvhk/string.h>
-#include <pvhk/xenmem.h>
+#include <pvhk/xen.h>
 #include <xen/memory.h>
 
 struct gnttab_book gnt_book;
@@ -314,6 +314,10 @@ int gnt_map_refs(domid_t dom, const grant_ref_t *refs, unsigned n,
                           flags & GNT_MAP_READONLY);
     if (rc)
         goto put_frames;
+    if (flags & GNT_MAP_PER_OP)
+        for (i = 0; i < n; i++)
+            if (m[i].readonly)
+                map_ops[i].flags |= GNTMAP_readonly;
 
     long hrc = issue(GNTTABOP_map_grant_ref, map_ops, sizeof(map_ops[0]), n, one, &issued);
     rc = gnttab_report_map(map_ops, n, hrc, rep);

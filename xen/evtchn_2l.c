@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * 2-level event channel scan, pure. All accesses to the shared words are
+ * Event channels, the 2-level ABI: the scan of the pending and mask
+ * bitmaps, mask and unmask. Pure. All accesses to the shared words are
  * atomic: Xen sets bits in them from other CPUs at any time.
  */
 #include <pvhk/types.h>
-#include <pvhk/evtchn_scan.h>
+#include <pvhk/evtchn.h>
 
 static inline uint64_t bit(unsigned n)
 {

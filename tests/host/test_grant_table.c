@@ -10,7 +10,7 @@
 #include <string.h>
 #include "harness.h"
 #include <pvhk/types.h>
-#include <pvhk/gnttab.h>
+#include <pvhk/grant.h>
 
 #define SIM_FRAMES      4
 #define SIM_PAGES       64              /* guest memory, gfn 0..63 */
@@ -697,7 +697,7 @@ HOST_TEST(gnttab_build_refuses_dangerous_batches)
     grant_handle_t h[2] = { 0, 1 };
     uint64_t a[4] = { 0x1000, 0x2000, 0x3000, 0x2000 };
 
-    /* Two grants at one frame: the p2m.c:673 crash. */
+    /* Two grants at one frame: the crash at Xen's p2m.c:673. */
     CHECK(gnttab_build_map(map, 4, 1, refs, a, false) == -XEN_EINVAL);
     CHECK(gnttab_build_map(map, 3, 1, refs, a, false) == 0);
     a[1] = 0x2001;
