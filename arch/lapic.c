@@ -76,3 +76,20 @@ void lapic_send(uint32_t apic_id, uint32_t icr_low)
     for (unsigned i = 0; i < 1000000 && (rd(REG_ICR_LO) & ICR_BUSY); i++)
         cpu_relax();
 }
+
+void pic_disable(void)
+{
+    /* ICW1-4: master at vectors 0x20-0x27, slave at 0x28-0x2f (clear of the
+     * exceptions, where the firmware's 0x08 would put IRQ 0), then every
+     * line masked. A spurious IRQ 7/15 still lands on an interrupt vector. */
+    outb(0x20, 0x11);
+    outb(0xa0, 0x11);
+    outb(0x21, 0x20);
+    outb(0xa1, 0x28);
+    outb(0x21, 0x04);
+    outb(0xa1, 0x02);
+    outb(0x21, 0x01);
+    outb(0xa1, 0x01);
+    outb(0x21, 0xff);
+    outb(0xa1, 0xff);
+}

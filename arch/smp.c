@@ -11,6 +11,7 @@
 #include <pvhk/mm.h>
 #include <pvhk/lapic.h>
 #include <pvhk/paging.h>
+#include <pvhk/platform.h>
 #include <pvhk/printk.h>
 #include <pvhk/report.h>
 #include <pvhk/smp.h>
@@ -269,6 +270,8 @@ void smp_boot_cpu_init(void)
 {
     struct percpu *me = this_cpu();
 
+    if (!xen_cpuid_base)
+        pic_disable();
     lapic_init();
     me->apic_id = lapic_id();
     me->stack_top = (uint64_t)(uintptr_t)boot_stack_top;

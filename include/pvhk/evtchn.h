@@ -36,6 +36,13 @@ struct evtchn_2l {
     uint64_t *mask;                     /* [EVTCHN_2L_WORDS], shared_info */
     uint64_t *sel;                      /* vcpu_info evtchn_pending_sel */
     uint8_t *upcall_pending;            /* vcpu_info evtchn_upcall_pending */
+    /*
+     * [EVTCHN_2L_WORDS]: the ports bound to this vCPU, or NULL for all.
+     * Xen sets the selector bit of the vCPU a port is bound to, but the
+     * word it names holds ports of every vCPU; each scans only its own,
+     * as Linux's cpu_evtchn_mask does.
+     */
+    const uint64_t *bound;
 };
 
 /*
@@ -73,9 +80,10 @@ bool evtchn_unmask_2l(const struct evtchn_2l *v, unsigned port);
 /* ---- event channels (xen/evtchn.c) ----------------------------------- */
 
 /*
- * The IDT vector of the upcall. Any free vector >= 32 works: a callback
- * vector bypasses the local APIC, so nothing else needs programming (and no
- * EOI is due, see xen/evtchn.c).
+ * The IDT vector of the upcall, on every vCPU. Any free vector >= 32 works.
+ * Set per vCPU (HVMOP_set_evtchn_upcall_vector) it comes through the local
+ * APIC and is acknowledged with an EOI; as the domain-wide callback vector
+ * it bypasses the local APIC and needs none (xen/evtchn.c).
  */
 #define EVTCHN_UPCALL_VECTOR    0xf3
 
@@ -96,7 +104,21 @@ int evtchn_bind_handler(evtchn_port_t port, evtchn_handler_t fn, void *data);
  * in *port on success. Binding does not install a handler: a port stays
  * masked until evtchn_bind_handler().
  */
-int evtchn_bind_virq(uint32_t virq, evtchn_port_t *port);
+int evtchn_bind_virq(uint32_t virq, evtchn_port_t *port);     /* to vCPU 0 */
+/* A VIRQ on vCPU cpu (per-vCPU VIRQs such as VIRQ_TIMER are bound per vCPU). */
+int evtchn_bind_virq_cpu(uint32_t virq, unsigned cpu, evtchn_port_t *port);
+/* An IPI port: an EVTCHNOP_send on it notifies vCPU cpu. */
+int evtchn_bind_ipi(unsigned cpu, evtchn_port_t *port);
+/* EVTCHNOP_bind_vcpu: port's events go to vCPU cpu from now on (an
+ * interdomain, unbound or global-VIRQ port; Xen refuses the others). */
+int evtchn_bind_vcpu(evtchn_port_t port, unsigned cpu);
+/* The vCPU port notifies, as pvhk last bound it. */
+unsigned evtchn_port_cpu(evtchn_port_t port);
+/* vCPU cpu's bitmaps and upcall vector (its vcpu_info set first). */
+int evtchn_cpu_init(unsigned cpu);
+/* Upcalls come per vCPU through the local APIC (HVMOP_set_evtchn_upcall_vector),
+ * else on the domain-wide callback vector. */
+extern bool evtchn_percpu_vector;
 /* A port in our domain that domain `remote` may bind to (DOMID_SELF: us). */
 int evtchn_alloc_unbound(domid_t remote, evtchn_port_t *port);
 int evtchn_bind_interdomain(domid_t remote, evtchn_port_t remote_port,

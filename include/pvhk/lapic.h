@@ -31,5 +31,8 @@ void lapic_eoi(void);
  * apic_id, or with APIC_DEST_OTHERS to every CPU but this one; waits until
  * an xAPIC has accepted it. */
 void lapic_send(uint32_t apic_id, uint32_t icr_low);
+/* Bare: the legacy 8259 PICs moved off the exception vectors and masked,
+ * before interrupts are ever enabled (only the local APIC is used). */
+void pic_disable(void);
 
 #endif
