@@ -480,3 +480,92 @@ KTEST_OPTIN(smp, deliberate_ap_panic, "selftest.ap_panic")
     smp_call_function_single(cpumask_next(&cpu_online_mask, 1), panic_here, NULL);
     KT_EXPECT(t, false);        /* not reached: the panic ends the run */
 }
+
+/* ---- figures (make bench: selftest=smp smp.bench=1) --------------------------- */
+
+static void noop(void *arg)
+{
+    (void)arg;
+}
+
+/* One IPI to this CPU, sent and handled (interrupts on): the reference. */
+static bool self_ipi(void)
+{
+    struct percpu *me = this_cpu();
+    uint64_t pongs = __atomic_load_n(&me->pongs, __ATOMIC_SEQ_CST);
+    uint64_t end = rdtsc() + 1000ull * tsc_khz;
+
+    smp_send_ipi(me->cpu, IPI_PONG);
+    while (__atomic_load_n(&me->pongs, __ATOMIC_SEQ_CST) == pongs)
+        if (rdtsc() > end)
+            return false;
+        else
+            cpu_relax();
+    return true;
+}
+
+static void ratio(char *buf, size_t len, uint64_t v, uint64_t ref)
+{
+    if (!ref)
+        snprintf(buf, len, "-");
+    else
+        snprintf(buf, len, "%llu.%02llux", (unsigned long long)(v / ref),
+                 (unsigned long long)(v % ref * 100 / ref));
+}
+
+KTEST_OPTIN(smp, bench_figures, "smp.bench")
+{
+    enum { N = 200 };
+    char r[32];
+    unsigned long f = local_save_flags();
+
+    local_irq_enable();
+    uint64_t t0 = rdtsc();
+    unsigned ok = 0;
+    for (unsigned i = 0; i < N; i++)
+        ok += self_ipi();
+    uint64_t ref = ok ? tsc_to_ns(rdtsc() - t0) / ok : 0;
+    printk("    # bench smp reference: IPI to self (%s), sent and handled: %llu ns (%u of %u)\n",
+           smp_ipi_name, (unsigned long long)ref, ok, N);
+
+    uint64_t sum = 0;
+    unsigned n = 0;
+    for (unsigned c = 1; c < nr_cpus; c++) {
+        if (!smp_bringup_ns[c])
+            continue;
+        sum += smp_bringup_ns[c];
+        n++;
+        ratio(r, sizeof(r), smp_bringup_ns[c], ref);
+        printk("    # bench smp bring-up CPU %u: %llu us (%s the reference)\n", c,
+               (unsigned long long)(smp_bringup_ns[c] / 1000), r);
+    }
+    if (n) {
+        ratio(r, sizeof(r), sum / n, ref);
+        printk("    # bench smp bring-up per CPU, mean of %u: %llu us (%s)\n", n,
+               (unsigned long long)(sum / n / 1000), r);
+    }
+    for_each_cpu(c, &cpu_online_mask) {
+        if (c == smp_processor_id())
+            continue;
+        t0 = rdtsc();
+        ok = 0;
+        for (unsigned i = 0; i < N; i++)
+            ok += smp_ping(c, 1000000);
+        uint64_t rt = ok ? tsc_to_ns(rdtsc() - t0) / ok : 0;
+        ratio(r, sizeof(r), rt, ref);
+        printk("    # bench smp IPI round trip CPU %u -> %u -> %u: %llu ns (%s), %u of %u\n",
+               smp_processor_id(), c, smp_processor_id(), (unsigned long long)rt, r, ok, N);
+        KT_EXPECT(t, ok == N);
+    }
+    if (num_online_cpus() > 1) {
+        t0 = rdtsc();
+        for (unsigned i = 0; i < N; i++)
+            smp_call_function_others(noop, NULL);
+        uint64_t cc = tsc_to_ns(rdtsc() - t0) / N;
+        ratio(r, sizeof(r), cc, ref);
+        printk("    # bench smp cross-call to all %u other CPU(s): %llu ns (%s)\n",
+               num_online_cpus() - 1, (unsigned long long)cc, r);
+    }
+    if (!(f & X86_EFLAGS_IF))
+        local_irq_disable();
+}
