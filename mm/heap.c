@@ -521,8 +521,21 @@ void heap_print(const char *when)
     printk("\n");
 }
 
+/*
+ * The heap, and the frame table, scratch pool and P2M account on it, are
+ * the boot CPU's alone: nothing here takes a lock (docs/smp.md). The entry
+ * points refuse other CPUs rather than corrupt the table quietly.
+ */
+static void heap_cpu_check(const char *what)
+{
+    if (smp_processor_id() != 0)
+        panic("heap: %s on CPU %u: the heap is used from the boot CPU only", what,
+              smp_processor_id());
+}
+
 void *alloc_pages(unsigned order, unsigned flags)
 {
+    heap_cpu_check("alloc_pages");
     pfn_t f = pa_alloc(&heap, order, flags);
 
     return f == PA_NO_FRAME ? NULL : (void *)(uintptr_t)PFN_PHYS(f);
@@ -530,6 +543,7 @@ void *alloc_pages(unsigned order, unsigned flags)
 
 void free_pages(void *va, unsigned order)
 {
+    heap_cpu_check("free_pages");
     int rc = pa_free(&heap, PFN_DOWN((uintptr_t)va), order);
 
     if (rc)
