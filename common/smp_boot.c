@@ -198,7 +198,7 @@ void smp_boot(void)
     if (tramp)
         tramp_writable(true);
     uint64_t all_us = tsc_to_ns(rdtsc() - t_all) / 1000;
-    printk("pvhk: smp: %u of %u CPU(s) online (count from %s), IPIs by %s, %llu us to start "
-           "the others\n", num_online_cpus(), nr_cpus, smp_count_source, smp_ipi_name,
-           (unsigned long long)all_us);
+    printk("pvhk: smp: %u of %u CPU(s) online (count from %s), IPIs by %s, local APIC in %s "
+           "mode, %llu us to start the others\n", num_online_cpus(), nr_cpus, smp_count_source,
+           smp_ipi_name, lapic_x2apic ? "x2APIC" : "xAPIC", (unsigned long long)all_us);
 }

@@ -83,6 +83,7 @@ SCENARIOS=(
     "pvhk-mem32         plain    $GUEST_TIMEOUT pass                    run"
     "pvhk-mem256        plain    $GUEST_TIMEOUT pass                    run"
     "pvhk-smp2          plain    $GUEST_TIMEOUT pass                    run"
+    "pvhk-smp4          plain    $GUEST_TIMEOUT pass                    test"
     "pvhk-console       console  $GUEST_TIMEOUT pass                    run"
     "pvhk-pod           plain    $GUEST_TIMEOUT pass                    run"
     "pvhk-balloon       balloon:20,32 $GUEST_TIMEOUT pass               run"
