@@ -15,7 +15,8 @@
  *   - OFFLINED blocks are single frames;
  *   - no FREE block has a FREE buddy of the same order in its range
  *     (coalescing is complete);
- *   - each free list holds exactly the FREE heads of its zone and order,
+ *   - each free list holds exactly the FREE heads of its zone and order
+ *     (none in an untouched chunk),
  *     with consistent back links and no cycle, and the avail bitmap agrees;
  *   - the per-state counters equal a recount (an untouched chunk of an
  *     unbacked range counts as RELEASED);
@@ -142,6 +143,10 @@ static int check_lists(const struct page_alloc *pa, uint64_t (*nlist)[PA_NR_ORDE
                 if (idx < r->base || idx - r->base >= r->end - r->start)
                     return bad(v, PA_NO_FRAME, "free list entry outside its range");
                 f = r->start + (idx - r->base);
+                /* An untouched chunk's storage was never written: whatever
+                 * it holds, no block lives there. */
+                if (!pa_chunk_touched(pa, r, f))
+                    return bad(v, f, "free list entry in an untouched chunk");
                 if (pa_zone_of(f) != z)
                     return bad(v, f, "free block on the wrong zone's list");
                 if (e->prev != prev)

@@ -218,6 +218,10 @@ HOST_TEST(page_edges_check_lists)
     CHECK(corrupt("outside its range", PA_NO_FRAME));
     E(0x4000)->rid = 5;
     CHECK(corrupt("outside its range", PA_NO_FRAME));
+    /* Its own range, but a chunk never touched: the list is as long as
+     * the count of free blocks, with the real first block left out. */
+    E(0x4000)->rid = 4;
+    CHECK(corrupt("untouched chunk", 0x4000));
     /* A low block on the high list and the other way round. */
     restore(); lo->head[7] = ix(0x100080); hi->head[7] = ix(0x80);
     CHECK(corrupt("wrong zone's list", 0x80));
@@ -735,6 +739,60 @@ HOST_TEST(page_edges_deferred_pieces)
     CHECK(pa_take(&P, C + CH, 2 * CH) == PA_OK);
     CHECK(P.nr_defer == 1 && P.defer[0].start == C && P.defer[0].end == C + CH);
     CHECK(P.nr_deferred == CH && pa_nr_frames(&P, PA_INUSE) == 2 * CH);
+    CHECK(pa_check(&P, &v) == 0);
+    free(t);
+}
+
+/*
+ * pa_defer() joins a new extent with its neighbours, the last one
+ * included, and never with a slot past the last extent (which holds
+ * whatever an extent removed before it left there).
+ */
+HOST_TEST(page_edges_defer_join_last)
+{
+    static struct page_alloc P;
+    struct pa_frame *t = malloc(pa_table_bytes(0x200));
+    struct pa_violation v;
+
+    /* Two extents; the gap between them joins all three. */
+    pa_setup(&P, t, 0x200, 0);
+    REQUIRE(pa_add_range(&P, 0x100, 0x200) == PA_OK);
+    REQUIRE(pa_defer(&P, 0x100, 0x10) == PA_OK && pa_defer(&P, 0x120, 0x10) == PA_OK);
+    CHECK(pa_defer(&P, 0x110, 0x10) == PA_OK);
+    CHECK(P.nr_defer == 1 && P.defer[0].start == 0x100 && P.defer[0].end == 0x130);
+    CHECK(P.nr_deferred == 0x30 && pa_check(&P, &v) == 0);
+
+    /* [0x100, 0x110) and [0x120, 0x130); the second is taken whole, its
+     * slot left behind. A defer of [0x110, 0x120) joins the first only. */
+    pa_setup(&P, t, 0x200, 0);
+    REQUIRE(pa_add_range(&P, 0x100, 0x200) == PA_OK);
+    REQUIRE(pa_defer(&P, 0x120, 0x10) == PA_OK && pa_defer(&P, 0x100, 0x10) == PA_OK);
+    REQUIRE(P.nr_defer == 2 && P.defer[1].start == 0x120);
+    CHECK(pa_take(&P, 0x120, 0x10) == PA_OK);
+    CHECK(P.nr_defer == 1 && P.nr_deferred == 0x10);
+    CHECK(pa_defer(&P, 0x110, 0x10) == PA_OK);
+    CHECK(P.nr_defer == 1 && P.defer[0].start == 0x100 && P.defer[0].end == 0x120);
+    CHECK(P.nr_deferred == 0x20 && pa_state(&P, 0x120) == PA_INUSE);
+    CHECK(pa_check(&P, &v) == 0);
+    free(t);
+}
+
+/* Offlining a deferred frame lists only the piece that holds it: here
+ * the bottom chunk of the extent (the nearer end), the rest stays. */
+HOST_TEST(page_edges_offline_deferred_piece)
+{
+    static struct page_alloc P;
+    const pfn_t CH = PA_CHUNK_FRAMES, C = 4 * CH;
+    struct pa_frame *t = malloc(pa_table_bytes(2 * CH));
+    struct pa_violation v;
+    enum pa_state ns;
+
+    pa_setup(&P, t, 2 * CH, 0);
+    REQUIRE(pa_add_range(&P, C, 2 * CH) == PA_OK);
+    REQUIRE(pa_defer(&P, C, 2 * CH) == PA_OK);
+    CHECK(pa_offline(&P, C + CH - 1, &ns) == PA_OK && ns == PA_OFFLINED);
+    CHECK(P.nr_defer == 1 && P.defer[0].start == C + CH && P.defer[0].end == C + 2 * CH);
+    CHECK(P.nr_deferred == CH && pa_nr_frames(&P, PA_FREE) == 2 * CH - 1);
     CHECK(pa_check(&P, &v) == 0);
     free(t);
 }
