@@ -191,6 +191,12 @@ void smp_boot(void)
         if (!smp_wait_online(cpu, UP_TIMEOUT_US)) {
             printk("pvhk: smp: CPU %u did not come up within %u ms; going on without it\n",
                    cpu, UP_TIMEOUT_US / 1000);
+            /* Under Xen, take it down too: Xen stops scheduling it. */
+            if (on_xen()) {
+                int drc = xen_vcpu_down(cpu);
+                if (drc)
+                    printk("pvhk: smp: CPU %u: VCPUOP_down: %d\n", cpu, drc);
+            }
             continue;
         }
         smp_bringup_ns[cpu] = tsc_to_ns(rdtsc() - t0);

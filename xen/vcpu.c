@@ -62,3 +62,8 @@ int xen_vcpu_start(unsigned vcpu, uint64_t rip, uint64_t rsp, uint64_t rdi)
         return (int)rc;
     return (int)xen_vcpu_op(VCPUOP_up, vcpu, NULL);
 }
+
+int xen_vcpu_down(unsigned vcpu)
+{
+    return (int)xen_vcpu_op(VCPUOP_down, vcpu, NULL);
+}

@@ -13,5 +13,8 @@ int xen_vcpu_is_up(unsigned vcpu);
 /* VCPUOP_initialise in 64-bit mode with this CPU's paging (CR0, CR3, CR4,
  * EFER), then VCPUOP_up: 0 or Xen's negative error. */
 int xen_vcpu_start(unsigned vcpu, uint64_t rip, uint64_t rsp, uint64_t rdi);
+/* VCPUOP_down: Xen stops scheduling the vCPU (any vCPU of the domain, itself
+ * included). 0 or Xen's negative error. */
+int xen_vcpu_down(unsigned vcpu);
 
 #endif
