@@ -23,6 +23,7 @@
 #define STACK_PAGES     4               /* 16 KiB, like the boot stack */
 #define STACK_SLOT      (8 * PAGE_SIZE) /* per CPU in VMAP_STACKS: guard, stack, gap */
 #define CALL_TIMEOUT_US 5000000         /* a cross-call not answered by then is a bug */
+#define UP_PARK_TIMEOUT_US 3000000      /* parking or restarting a CPU */
 
 cpumask_t cpu_online_mask, cpu_failed_mask;
 unsigned nr_cpus = 1, nr_cpus_reported = 1;
@@ -31,6 +32,8 @@ const char *smp_ipi_name = "none";
 
 static void (*ipi_sender)(unsigned cpu);
 static void (*ap_hook)(unsigned cpu);
+static void (*park_self)(unsigned cpu);
+static int (*restart_cpu)(unsigned cpu);
 
 /* Per CPU: 0 being started, 1 online, 2 given up by the boot CPU. */
 static uint32_t start_state[NR_CPUS];
@@ -314,12 +317,91 @@ void smp_set_ap_hook(void (*fn)(unsigned cpu))
     ap_hook = fn;
 }
 
+/* ---- parking (vCPU hotplug) ------------------------------------------------------------ */
+
+void smp_set_park_ops(void (*park)(unsigned cpu), int (*restart)(unsigned cpu))
+{
+    park_self = park;
+    restart_cpu = restart;
+}
+
+/*
+ * On the CPU being parked, interrupts off. It leaves cpu_online_mask while
+ * holding the cross-call lock (answering calls meanwhile), so every call
+ * either finished with it or will not aim at it; then the platform takes
+ * it down, returning here once it is restarted.
+ */
+static void park(void)
+{
+    struct percpu *me = this_cpu();
+
+    while (!raw_spin_trylock(&call_lock)) {
+        run_pending_call();
+        cpu_relax();
+    }
+    run_pending_call();
+    cpumask_clear_cpu(&cpu_online_mask, me->cpu);
+    raw_spin_unlock(&call_lock);
+    __atomic_store_n(&me->park_state, 2, __ATOMIC_SEQ_CST);
+    park_self(me->cpu);
+    /* Restarted: back where we were. */
+    __atomic_store_n(&me->park_state, 0, __ATOMIC_SEQ_CST);
+    cpumask_set(&cpu_online_mask, me->cpu);
+}
+
+int smp_cpu_park(unsigned cpu)
+{
+    uint32_t running = 0;
+
+    if (!park_self || !cpu || cpu >= NR_CPUS || cpu == smp_processor_id() ||
+        !cpumask_test(&cpu_online_mask, cpu))
+        return -1;
+    struct percpu *p = per_cpu(cpu);
+    if (!__atomic_compare_exchange_n(&p->park_state, &running, 1, false, __ATOMIC_SEQ_CST,
+                                     __ATOMIC_SEQ_CST))
+        return -1;
+    smp_send_ipi(cpu, IPI_WAKE);
+    uint64_t deadline = rdtsc() + us_to_tsc(UP_PARK_TIMEOUT_US);
+    while (__atomic_load_n(&p->park_state, __ATOMIC_SEQ_CST) != 2) {
+        if (rdtsc() > deadline)
+            return -1;
+        run_pending_call();
+        cpu_relax();
+    }
+    return 0;
+}
+
+bool smp_cpu_parked(unsigned cpu)
+{
+    return cpu < NR_CPUS && __atomic_load_n(&per_cpu(cpu)->park_state, __ATOMIC_SEQ_CST) == 2;
+}
+
+int smp_cpu_unpark(unsigned cpu)
+{
+    if (!restart_cpu || !smp_cpu_parked(cpu))
+        return -1;
+    int rc = restart_cpu(cpu);
+    if (rc)
+        return rc;
+    uint64_t deadline = rdtsc() + us_to_tsc(UP_PARK_TIMEOUT_US);
+    while (!cpumask_test(&cpu_online_mask, cpu)) {
+        if (rdtsc() > deadline)
+            return -1;
+        cpu_relax();
+    }
+    return 0;
+}
+
 static __noreturn void idle_loop(void)
 {
     struct percpu *me = this_cpu();
 
     for (;;) {
         local_irq_disable();
+        if (__atomic_load_n(&me->park_state, __ATOMIC_ACQUIRE) == 1) {
+            park();
+            continue;
+        }
         if (__atomic_load_n(&me->work_state, __ATOMIC_ACQUIRE) == 1) {
             __atomic_store_n(&me->work_state, 2, __ATOMIC_RELAXED);
             local_irq_enable();

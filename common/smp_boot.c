@@ -27,6 +27,7 @@
 #include <pvhk/time.h>
 #include <pvhk/vcpu.h>
 #include <pvhk/xen.h>
+#include <xen/errno.h>
 
 #define UP_TIMEOUT_US   3000000         /* per CPU */
 
@@ -101,6 +102,24 @@ static int start_xen(unsigned cpu)
     return xen_vcpu_start(cpu, (uint64_t)(uintptr_t)ap_entry64, per_cpu(cpu)->stack_top, cpu);
 }
 
+/* Parking under Xen: the vCPU takes itself down; VCPUOP_up from another
+ * vCPU resumes it right after the hypercall. */
+static void xen_park_self(unsigned cpu)
+{
+    xen_vcpu_down(cpu);
+}
+
+static int xen_restart(unsigned cpu)
+{
+    /* The parked CPU says so just before its VCPUOP_down: wait until Xen
+     * has it down, or the VCPUOP_up could come first and be undone. */
+    uint64_t end = rdtsc() + 3000ull * tsc_khz;
+    while (xen_vcpu_is_up(cpu) == 1)
+        if (rdtsc() > end)
+            return -XEN_ETIMEDOUT;
+    return xen_vcpu_up(cpu);
+}
+
 static void hold_hook(unsigned cpu)
 {
     if (smp_hold_cpu && cpu == smp_hold_cpu)
@@ -155,6 +174,7 @@ void smp_boot(void)
         nr_cpus_reported = (unsigned)n;
         nr_cpus = MIN((unsigned)n, NR_CPUS);
         start = start_xen;
+        smp_set_park_ops(xen_park_self, xen_restart);
     } else {
         nr_cpus = count_bare();
         if (nr_cpus > 1 && !tramp_init()) {

@@ -106,6 +106,9 @@ void xen_domu_services_init(void)
     rc = shutdown_init();
     if (rc)
         printk("pvhk: shutdown: control not advertised (%d)\n", rc);
+    rc = vcpu_hotplug_init();
+    if (rc)
+        printk("pvhk: hotplug: no watch on cpu/ (%d)\n", rc);
     /* xenstored fires each new watch once: act on the initial values now. */
     xenbus_service();
 }

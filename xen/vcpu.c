@@ -67,3 +67,8 @@ int xen_vcpu_down(unsigned vcpu)
 {
     return (int)xen_vcpu_op(VCPUOP_down, vcpu, NULL);
 }
+
+int xen_vcpu_up(unsigned vcpu)
+{
+    return (int)xen_vcpu_op(VCPUOP_up, vcpu, NULL);
+}

@@ -54,6 +54,7 @@ struct percpu {
     void (*work_fn)(void *arg);
     void *work_arg;
     uint32_t work_state;            /* 0 idle, 1 queued, 2 running */
+    uint32_t park_state;            /* 0 running, 1 asked to park, 2 parked */
     /* Spinlock debug checks: a self-test may catch a report instead of a panic. */
     bool spin_catch;
     const char *spin_error;
@@ -205,6 +206,19 @@ extern paddr_t smp_trampoline_pa;
 void smp_boot(void);
 extern uint64_t smp_bringup_ns[NR_CPUS];
 extern unsigned smp_hold_cpu;
+
+/*
+ * Parking a CPU (vCPU hotplug, xen/vcpu_hotplug.c): smp_cpu_park() asks an
+ * online AP to leave cpu_online_mask and take itself down through the
+ * platform's park hook (under Xen VCPUOP_down on itself), and returns once
+ * it has (0) or after 3 s (-1); smp_cpu_unpark() restarts it through the
+ * restart hook (VCPUOP_up) and returns once it is online again. Neither
+ * works without the hooks (bare: -1); CPU 0 is never parked.
+ */
+void smp_set_park_ops(void (*park)(unsigned cpu), int (*restart)(unsigned cpu));
+int smp_cpu_park(unsigned cpu);
+int smp_cpu_unpark(unsigned cpu);
+bool smp_cpu_parked(unsigned cpu);
 
 /* Stop every other CPU (NMI) and wait a bounded time for them: panic's path. */
 void smp_stop_others(void);

@@ -16,5 +16,7 @@ int xen_vcpu_start(unsigned vcpu, uint64_t rip, uint64_t rsp, uint64_t rdi);
 /* VCPUOP_down: Xen stops scheduling the vCPU (any vCPU of the domain, itself
  * included). 0 or Xen's negative error. */
 int xen_vcpu_down(unsigned vcpu);
+/* VCPUOP_up on an initialised vCPU: it resumes where it went down. */
+int xen_vcpu_up(unsigned vcpu);
 
 #endif

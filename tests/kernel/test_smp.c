@@ -465,6 +465,52 @@ KTEST(smp, shootdown_makes_every_cpu_see_the_change)
     ktest_note(t, "%u CPU(s) wrote, then faulted after the shootdown", num_online_cpus());
 }
 
+/* ---- parking and restarting a vCPU (what vCPU hotplug does) ------------------- */
+
+/*
+ * The path `xl vcpu-set` takes once the cpu/<id>/availability watch fires
+ * (xen/vcpu_hotplug.c): the CPU parks itself with VCPUOP_down, Xen has it
+ * down, cross-calls leave it out; VCPUOP_up resumes it and it answers
+ * again. (The guest cannot write those nodes itself: they are the
+ * toolstack's, EACCES to it, so the test calls the parking directly.)
+ */
+KTEST(smp, vcpu_parked_and_restarted)
+{
+    if (!xen_up(t) || !need_cpus(t, 2))
+        return;
+    unsigned cpu = 0;
+    for_each_cpu(c, &cpu_online_mask)
+        cpu = c;
+
+    KT_ASSERT(t, smp_cpu_park(cpu) == 0);
+    KT_EXPECT(t, smp_cpu_parked(cpu));
+    KT_EXPECT(t, !cpumask_test(&cpu_online_mask, cpu));
+    uint64_t end = rdtsc() + 2000ull * tsc_khz;
+    while (xen_vcpu_is_up(cpu) == 1 && rdtsc() < end)
+        cpu_relax();
+    KT_EXPECT(t, xen_vcpu_is_up(cpu) == 0);
+    memset(answered, 0, sizeof(answered));
+    KT_EXPECT(t, smp_call_function_single(cpu, answer, NULL) == -1);
+    KT_EXPECT(t, smp_call_function_others(answer, NULL) == num_online_cpus() - 1);
+    KT_EXPECT(t, answered[cpu] == 0);
+    /* Parked already: a second park is refused. */
+    KT_EXPECT(t, smp_cpu_park(cpu) == -1);
+
+    KT_ASSERT(t, smp_cpu_unpark(cpu) == 0);
+    KT_EXPECT(t, cpumask_test(&cpu_online_mask, cpu) && !smp_cpu_parked(cpu));
+    KT_EXPECT(t, xen_vcpu_is_up(cpu) == 1);
+    KT_EXPECT(t, smp_call_function_single(cpu, answer, NULL) == 0);
+    KT_EXPECT(t, answered[cpu] == (0x5a000000u | per_cpu(cpu)->apic_id));
+    /* Its IPI and timer still work after the restart. */
+    unsigned long f = local_save_flags();
+    local_irq_enable();
+    KT_EXPECT(t, smp_ping(cpu, 2000000));
+    if (!(f & X86_EFLAGS_IF))
+        local_irq_disable();
+    KT_EXPECT(t, smp_cpu_unpark(0) == -1 && smp_cpu_park(0) == -1);
+    ktest_note(t, "CPU %u parked (VCPUOP_down) and restarted (VCPUOP_up)", cpu);
+}
+
 /* ---- a panic on another CPU (opt-in: the run ends with ERROR) ---------------- */
 
 static void panic_here(void *arg)
