@@ -127,9 +127,10 @@ static unsigned call_many(const cpumask_t *targets, void (*fn)(void *), void *ar
 
     /* Waiting for the lock, still answer the call its holder may be
      * making to us. */
+    unsigned spins = 0;
     while (!raw_spin_trylock(&call_lock)) {
         run_pending_call();
-        cpu_relax();
+        spin_backoff(&spins);
     }
     call.fn = fn;
     call.arg = arg;
@@ -145,7 +146,7 @@ static unsigned call_many(const cpumask_t *targets, void (*fn)(void *), void *ar
         if (rdtsc() > deadline)
             panic("smp: CPU %u did not run a cross-call within %u ms",
                   cpumask_next(&call.todo, 0), CALL_TIMEOUT_US / 1000);
-        cpu_relax();
+        spin_backoff(&spins);
     }
     raw_spin_unlock(&call_lock);
     local_irq_restore(flags);
@@ -189,9 +190,11 @@ int smp_run_on(unsigned cpu, void (*fn)(void *), void *arg)
 
 void smp_work_wait(unsigned cpu)
 {
+    unsigned n = 0;
+
     while (__atomic_load_n(&per_cpu(cpu)->work_state, __ATOMIC_ACQUIRE)) {
         run_pending_call();
-        cpu_relax();
+        spin_backoff(&n);
     }
 }
 

@@ -26,7 +26,10 @@
 #include <pvhk/string.h>
 #include <pvhk/time.h>
 #include <pvhk/vcpu.h>
+#include <pvhk/hypercall.h>
+#include <pvhk/spinlock.h>
 #include <pvhk/xen.h>
+#include <xen/sched.h>
 #include <xen/errno.h>
 
 #define UP_TIMEOUT_US   3000000         /* per CPU */
@@ -120,6 +123,11 @@ static int xen_restart(unsigned cpu)
     return xen_vcpu_up(cpu);
 }
 
+static void xen_yield(void)
+{
+    xen_sched_op(SCHEDOP_yield, NULL);
+}
+
 static void hold_hook(unsigned cpu)
 {
     if (smp_hold_cpu && cpu == smp_hold_cpu)
@@ -175,6 +183,7 @@ void smp_boot(void)
         nr_cpus = MIN((unsigned)n, NR_CPUS);
         start = start_xen;
         smp_set_park_ops(xen_park_self, xen_restart);
+        spin_set_yield(xen_yield);
     } else {
         nr_cpus = count_bare();
         if (nr_cpus > 1 && !tramp_init()) {

@@ -4,6 +4,20 @@
 #include <pvhk/smp.h>
 #include <pvhk/spinlock.h>
 
+static void (*yield_fn)(void);
+
+void spin_set_yield(void (*fn)(void))
+{
+    yield_fn = fn;
+}
+
+void spin_backoff(unsigned *n)
+{
+    cpu_relax();
+    if ((++*n & 1023) == 0 && yield_fn)
+        yield_fn();
+}
+
 /* A broken rule: panic, or hand the report to a self-test that asked. */
 static bool broken(spinlock_t *l, const char *what)
 {
@@ -31,7 +45,10 @@ bool spin_lock(spinlock_t *l)
         __atomic_load_n(&l->used_irqs_on, __ATOMIC_RELAXED))
         return broken(l, "taken in an interrupt handler and elsewhere with interrupts "
                          "enabled (an interrupt landing while it is held would deadlock)");
-    raw_spin_lock(l);
+    uint16_t t = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED);
+    unsigned n = 0;
+    while (__atomic_load_n(&l->owner, __ATOMIC_ACQUIRE) != t)
+        spin_backoff(&n);
     __atomic_store_n(&l->holder, (int16_t)me->cpu, __ATOMIC_RELAXED);
     return true;
 }

@@ -13,7 +13,8 @@
  *     arriving while the second holder has it would spin forever on its
  *     own CPU; such a lock must be taken with spin_lock_irqsave().
  * raw_spin_lock() has no checks and depends on nothing: the console and
- * the panic path use it.
+ * the panic path use it. spin_lock() also yields to the hypervisor while
+ * it waits long (spin_backoff()); raw_spin_lock() only pauses.
  */
 #ifndef PVHK_SPINLOCK_H
 #define PVHK_SPINLOCK_H
@@ -62,6 +63,15 @@ static inline bool spin_is_locked(const spinlock_t *l)
     return __atomic_load_n(&l->owner, __ATOMIC_ACQUIRE) !=
            __atomic_load_n(&l->next, __ATOMIC_ACQUIRE);
 }
+
+/*
+ * One step of a wait loop: a pause, and every 1024th step the platform's
+ * yield (under Xen SCHEDOP_yield), so a vCPU spinning on a lock whose
+ * holder, or whose next ticket, is not running gives its physical CPU
+ * away instead of burning its time slice. *n counts the steps.
+ */
+void spin_backoff(unsigned *n);
+void spin_set_yield(void (*fn)(void));
 
 /* Checked versions (common/spinlock.c). spin_lock returns false only when
  * a self-test caught a debug report (percpu.spin_catch): the lock is then
