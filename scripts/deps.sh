@@ -44,27 +44,9 @@ apt_install() {
         "${missing[@]}" >&2
 }
 
-# Debian 13's packages come through an apt configuration of our own under
-# build/apt-trixie: its own sources list (the trixie suite only), package
-# lists and cache. The system's apt sources are never read or changed, and
-# nothing is installed from it: `apt-get download` fetches a .deb, which
-# dpkg -x extracts into the build tree.
-TRIXIE=$PWD/build/apt-trixie
-trixie_apt() {
-    local d=$TRIXIE
-    apt-get -q -o Dir::Etc="$d/etc" -o Dir::Etc::sourcelist="$d/etc/sources.list" \
-        -o Dir::Etc::sourceparts="$d/etc/sources.list.d" -o Dir::Etc::preferencesparts="$d/etc/preferences.d" \
-        -o Dir::State="$d/state" -o Dir::Cache="$d/cache" -o Debug::NoLocking=1 "$@"
-}
-trixie_update() {
-    [ -f "$TRIXIE/updated" ] && return 0
-    mkdir -p "$TRIXIE"/etc/sources.list.d "$TRIXIE"/etc/preferences.d \
-        "$TRIXIE"/state/lists/partial "$TRIXIE"/cache/archives/partial
-    echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main" \
-        > "$TRIXIE/etc/sources.list"
-    say "apt-get update of Debian 13 (trixie) into $TRIXIE (a private apt configuration; the system's sources are untouched)"
-    trixie_apt update >&2 && touch "$TRIXIE/updated"
-}
+# Debian 13's packages (Xen 4.20) come through a private apt configuration
+# under build/apt-trixie (trixie_update, trixie_apt): see scripts/apt-trixie.sh.
+. scripts/apt-trixie.sh
 
 get_xen() {
     [ -f "$XEN_DIR/$XEN_IMG" ] && return 0

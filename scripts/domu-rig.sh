@@ -9,7 +9,8 @@
 #
 # How it works (docs/domu-rig.md has the long version):
 #  1. scripts/domu/fetch.sh unpacks Debian's kernel, Xen userspace, busybox
-#     and the C libraries into build/domu (downloads cached there);
+#     and the C libraries into build/domu (downloads cached there): Debian
+#     12's for Xen 4.17, Debian 13's (into build/domu-4.20) for Xen 4.20;
 #  2. a dom0 initramfs is packed with those, pvhk.elf, the configs/*.cfg of
 #     the chosen scenarios and scripts/domu/init;
 #  3. QEMU boots Xen with that Linux as a PV dom0; its init `xl create`s one
@@ -20,6 +21,8 @@
 #
 # Environment:
 #   B                    build dir (default build): $B/pvhk.elf is the guest
+#   XEN_VERSION          4.17 (default, Debian 12) or 4.20 (Debian 13): the
+#                        hypervisor and the dom0 userspace and kernel
 #   CMDLINE              `run` only: appended to every guest's cmdline
 #   TIMEOUT              `run` only: same as DOMU_TIMEOUT
 #   QUIET=1 / QUIET=0    keep the serial log in the file only / also show it
@@ -30,21 +33,29 @@
 #   DOMU_TIMEOUT         hard limit on the whole QEMU run
 #   DOMU_XEN_ARGS        appended to Xen's command line
 #   DOMU_CONFIGS         directory of the NAME.cfg files (default configs)
-#   DOMU_CACHE           downloads and unpacked packages (default build/domu)
+#   DOMU_CACHE           downloads and unpacked packages (default build/domu,
+#                        build/domu-4.20 for Xen 4.20)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 MODE=${1:-run}
 case "$MODE" in run|test) ;; *) echo "usage: $0 run|test" >&2; exit 2 ;; esac
 
+export XEN_VERSION=${XEN_VERSION:-4.17}
+case "$XEN_VERSION" in
+4.17) V="" ;;                    # the default: names carry no version
+4.20) V=-$XEN_VERSION ;;
+*) echo "domu-rig: XEN_VERSION is 4.17 or 4.20, not '$XEN_VERSION'" >&2; exit 2 ;;
+esac
 B=${B:-build}
 ELF=$B/pvhk.elf
 CFGDIR=${DOMU_CONFIGS:-configs}
-CACHE=${DOMU_CACHE:-build/domu}  # downloads and unpacked packages
-WORK=$B/domu-$MODE               # this run's initramfs staging
+CACHE=${DOMU_CACHE:-build/domu$V}  # downloads and unpacked packages
+WORK=$B/domu-$MODE$V               # this run's initramfs staging
 LOGDIR=$B/logs
-LOG=$LOGDIR/domu-$MODE.log
-XEN=build/xen/xen-4.17-amd64
+LOG=$LOGDIR/domu-$MODE$V.log
+XEN=build/xen/xen-$XEN_VERSION-amd64
+XBIN=usr/lib/xen-$XEN_VERSION/bin  # where Debian puts the toolstack's binaries
 GUEST_TIMEOUT=${DOMU_GUEST_TIMEOUT:-60}
 if [ "$MODE" = run ]; then
     QUIET=${QUIET:-0}
@@ -133,19 +144,19 @@ fi
 ROOT=$CACHE/root
 STAGE=$WORK/initrd
 rm -rf "$STAGE"
-mkdir -p "$STAGE"/{bin,proc,sys,dev,etc/xen/pvhk,boot,rig,lib/modules/xen,usr/lib/xen-4.17/bin}
+mkdir -p "$STAGE"/{bin,proc,sys,dev,etc/xen/pvhk,boot,rig,lib/modules/xen,$XBIN}
 
 cp "$ROOT/bin/busybox" "$STAGE/bin/busybox"
 cp "$PEER" "$STAGE/bin/linux-peer"
 XBINS="xl xenstored xenconsoled xenconsole xen-init-dom0 libxl-save-helper"
-for b in $XBINS; do cp "$ROOT/usr/lib/xen-4.17/bin/$b" "$STAGE/usr/lib/xen-4.17/bin/"; done
+for b in $XBINS; do cp "$ROOT/$XBIN/$b" "$STAGE/$XBIN/"; done
 
 # Each library at the path the unpacked loader resolved it to, plus
 # libgcc_s.so.1, which glibc dlopen()s at run time (ldd never shows it).
 LDSO=$ROOT/lib64/ld-linux-x86-64.so.2
-LIBPATH="$ROOT/lib/x86_64-linux-gnu:$ROOT/usr/lib/x86_64-linux-gnu:$ROOT/usr/lib/xen-4.17/lib/x86_64-linux-gnu"
+LIBPATH="$ROOT/lib/x86_64-linux-gnu:$ROOT/usr/lib/x86_64-linux-gnu:$ROOT/usr/lib/xen-$XEN_VERSION/lib/x86_64-linux-gnu"
 libs=$(for b in $XBINS; do
-          "$LDSO" --library-path "$LIBPATH" --list "$ROOT/usr/lib/xen-4.17/bin/$b"
+          "$LDSO" --library-path "$LIBPATH" --list "$ROOT/$XBIN/$b"
        done | awk '$2 == "=>" {print $3}' | sort -u)
 for l in $libs "$ROOT/lib/x86_64-linux-gnu/libgcc_s.so.1" "$LDSO"; do
     rel=${l#"$ROOT"/}
@@ -162,6 +173,7 @@ cp "$KDIR/modules/xenfs/xenfs.ko" "$STAGE/lib/modules/xen/xenfs/"
 
 cp "$ELF" "$STAGE/boot/pvhk.elf"
 cp scripts/domu/init "$STAGE/init"
+echo "$XEN_VERSION" > "$STAGE/rig/xen-version"
 : > "$STAGE/rig/scenarios"
 for s in "${selected[@]}"; do
     read -r name how limit expect <<<"$s"
@@ -205,7 +217,7 @@ total=$((BOOT_LIMIT + 30))
 for s in "${selected[@]}"; do read -r _ _ limit _ <<<"$s"; total=$((total + limit + 10)); done
 total=${DOMU_TIMEOUT:-$total}
 
-say "booting Xen + Linux dom0 in QEMU: ${#selected[@]} guest(s), limit ${total}s, log $LOG"
+say "booting Xen $XEN_VERSION + Linux $(cat "$KDIR/version") dom0 in QEMU: ${#selected[@]} guest(s), limit ${total}s, log $LOG"
 : > "$LOG"
 t0=$(date +%s.%N)
 timeout -k 5 "$total" qemu-system-x86_64 \
@@ -352,7 +364,7 @@ echo "1..${#selected[@]}"
 for s in "${selected[@]}"; do
     read -r name how limit expect <<<"$s"
     n=$((n + 1))
-    section=$LOGDIR/domu-$MODE-$name.log
+    section=$LOGDIR/domu-$MODE$V-$name.log
     awk -v n="$name" '$0 ~ "^RIG: BEGIN " n " " {on = 1}
                       on {print}
                       $0 ~ "^RIG: END " n " " {on = 0}' "$CLEAN" > "$section"
@@ -468,17 +480,17 @@ $(echo "$owords" | sed "s/^/$other: /")"
     [ -n "$words" ] && echo "$words" | sed "s/^/# $name: /"
     if [ -n "$why" ]; then
         failed=$((failed + 1))
-        echo "not ok $n domu:$name (expect $expect): $why"
+        echo "not ok $n domu$V:$name (expect $expect): $why"
     else
         passed=$((passed + 1))
-        echo "ok $n domu:$name (expect $expect)${skip:+ # SKIP $skip}"
+        echo "ok $n domu$V:$name (expect $expect)${skip:+ # SKIP $skip}"
     fi
 done
-echo "# domU rig: QEMU ${qsecs}s, log $LOG, per-guest logs $LOGDIR/domu-$MODE-*.log"
+echo "# domU rig, Xen $XEN_VERSION: QEMU ${qsecs}s, log $LOG, per-guest logs $LOGDIR/domu-$MODE$V-*.log"
 if [ "$qrc" != 0 ]; then
     if [ $boot_hung = 1 ]; then echo "# dom0 hung: no toolstack after ${BOOT_LIMIT}s"
     else echo "# QEMU exited with status $qrc$([ "$qrc" = 124 ] && echo " (killed at the ${total}s limit)")"; fi
     failed=$((failed + 1))
 fi
-echo "domu: $passed passed, $failed failed"
+echo "domu$V: $passed passed, $failed failed"
 [ $failed = 0 ]

@@ -190,6 +190,8 @@ stage "negative: hang is killed at the timeout" \
     expect_failure 124 "TIMEOUT" bare CMDLINE=selftest.hang=1 TIMEOUT=10
 if [ -x scripts/domu-rig.sh ]; then
     stage "domU rig (xl create under a Linux dom0)" scripts/domu-rig.sh test
+    stage "domU rig, Xen 4.20 (Debian 13's dom0: Linux 6.12, xen-utils-4.20)" \
+        env XEN_VERSION=4.20 scripts/domu-rig.sh test
 fi
 
 echo
