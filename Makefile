@@ -49,7 +49,7 @@ endif
 # Pure logic: no hypercalls, no port I/O, no globals that need the kernel.
 # These build for the kernel and, unchanged, for the host tests and tools.
 PURE_SRCS := $(wildcard \
-    common/printf.c common/cmdline.c boot/start_info_check.c boot/platform.c \
+    common/printf.c common/cmdline.c boot/start_info_check.c boot/platform.c boot/madt.c \
     mm/e820.c mm/memblock.c mm/page_alloc.c mm/page_table.c mm/page_range.c mm/page_state.c mm/page_check.c mm/page_cpu.c \
     mm/page_ref.c \
     mm/scratch.c mm/extra_mem.c \

@@ -4,6 +4,7 @@
 #include <pvhk/boot.h>
 #include <pvhk/paging.h>
 #include <pvhk/printk.h>
+#include <pvhk/spinlock.h>
 #include <pvhk/string.h>
 
 #define GIB     (1ull << 30)
@@ -16,6 +17,9 @@ static uint64_t pt_pool[PT_POOL_PAGES][512] __aligned(4096);
 static unsigned pt_used;
 static uint64_t *pml4;
 uint64_t paging_map_end;
+
+/* Mappings made after boot (paging_map_4k) take pages from the pool under it. */
+static spinlock_t pt_lock = SPINLOCK_INIT("page tables");
 
 static uint64_t *pt_alloc(void)
 {
@@ -103,4 +107,57 @@ uint64_t paging_lookup(uint64_t va, uint64_t *page_size)
         t = (uint64_t *)(e & PTE_ADDR);
     }
     return 0;
+}
+
+/* The leaf slot for va in the 4 KiB tables, made on the way when create. */
+static uint64_t *pte_slot(uint64_t va, bool create)
+{
+    uint64_t *t = pml4;
+    static const unsigned shifts[] = { 39, 30, 21 };
+
+    for (unsigned l = 0; l < 3; l++) {
+        uint64_t *e = &t[(va >> shifts[l]) & 511];
+        if (!(*e & PTE_P)) {
+            if (!create)
+                return NULL;
+            *e = (uint64_t)pt_alloc() | PTE_P | PTE_W;
+        }
+        if (*e & PTE_PS)
+            return NULL;
+        t = (uint64_t *)(*e & PTE_ADDR);
+    }
+    return &t[(va >> 12) & 511];
+}
+
+int paging_map_4k(uint64_t va, uint64_t pa, uint64_t flags)
+{
+    if (va < VMAP_BASE || va >= VMAP_END || (va | pa) & (PAGE_SIZE - 1))
+        return -1;
+    unsigned long f = spin_lock_irqsave(&pt_lock);
+    uint64_t *pte = pte_slot(va, true);
+    if (pte)
+        __atomic_store_n(pte, pa | PTE_P | (flags & PTE_W) |
+                         (cpu_has_nx ? flags & PTE_NX : 0), __ATOMIC_RELEASE);
+    spin_unlock_irqrestore(&pt_lock, f);
+    return pte ? 0 : -1;
+}
+
+void paging_unmap_4k(uint64_t va)
+{
+    unsigned long f = spin_lock_irqsave(&pt_lock);
+    uint64_t *pte = va >= VMAP_BASE && va < VMAP_END ? pte_slot(va, false) : NULL;
+    if (pte)
+        __atomic_store_n(pte, 0, __ATOMIC_RELEASE);
+    spin_unlock_irqrestore(&pt_lock, f);
+}
+
+int paging_set_4k(uint64_t va, uint64_t flags)
+{
+    unsigned long f = spin_lock_irqsave(&pt_lock);
+    uint64_t *pte = pte_slot(va, false);
+    if (pte && (*pte & PTE_P))
+        __atomic_store_n(pte, (*pte & PTE_ADDR) | PTE_P | (flags & PTE_W) |
+                         (cpu_has_nx ? flags & PTE_NX : 0), __ATOMIC_RELEASE);
+    spin_unlock_irqrestore(&pt_lock, f);
+    return pte && (*pte & PTE_P) ? 0 : -1;
 }

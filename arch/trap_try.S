@@ -1,16 +1,20 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * int trap_try(fn, arg, info): see include/pvhk/trap.h. The callee-saved
- * registers and %rsp are parked in trap_catch so trap_dispatch() can resume
- * at trap_try_resume with the stack as it was on entry here. This file
- * depends on nothing: arch/traps.c reads and clears trap_catch, and
- * arch/entry.S only calls trap_dispatch().
+ * registers and %rsp are parked in this CPU's trap_catch (struct percpu,
+ * reached through %gs:0) so trap_dispatch() can resume at trap_try_resume
+ * with the stack as it was on entry here. This file depends on nothing:
+ * arch/traps.c reads and clears trap_catch, and arch/entry.S only calls
+ * trap_dispatch().
  */
+#include <pvhk/smp.h>
+
     .text
     .code64
     .globl trap_try, trap_try_resume
 trap_try:
-    lea     trap_catch(%rip), %rax
+    mov     %gs:PERCPU_SELF, %rax
+    add     $PERCPU_TRAP_CATCH, %rax
     mov     %rsp, 0(%rax)
     mov     %rbx, 8(%rax)
     mov     %rbp, 16(%rax)
@@ -25,12 +29,14 @@ trap_try:
     mov     %rsi, %rdi
     call    *%rcx
     add     $8, %rsp
-    lea     trap_catch(%rip), %rax
+    mov     %gs:PERCPU_SELF, %rax
+    add     $PERCPU_TRAP_CATCH, %rax
     movq    $0, 64(%rax)
     xor     %eax, %eax
     ret
 trap_try_resume:
-    lea     trap_catch(%rip), %rax
+    mov     %gs:PERCPU_SELF, %rax
+    add     $PERCPU_TRAP_CATCH, %rax
     mov     8(%rax), %rbx
     mov     16(%rax), %rbp
     mov     24(%rax), %r12
@@ -39,10 +45,3 @@ trap_try_resume:
     mov     48(%rax), %r15
     mov     $1, %eax
     ret
-
-/* struct trap_catch_state in arch/traps.c: offsets as used above. */
-    .bss
-    .balign 8
-    .globl trap_catch
-trap_catch:
-    .skip 72

@@ -9,18 +9,12 @@
 #include <pvhk/printk.h>
 #include <pvhk/trap.h>
 #include <pvhk/report.h>
-
-/* What trap_try() parks; arch/trap_try.S defines it (offsets fixed there). */
-extern struct trap_catch_state {
-    uint64_t rsp, rbx, rbp, r12, r13, r14, r15;
-    struct caught_trap *info;
-    uint64_t armed;
-} trap_catch;
-_Static_assert(sizeof(struct trap_catch_state) == 72, "arch/trap_try.S reserves 72 bytes");
+#include <pvhk/smp.h>
 
 extern const char trap_try_resume[];
 
 static irq_handler_t irq_handlers[256];
+static bool (*nmi_handler)(struct trap_frame *f);
 
 static const char *const exc_names[32] = {
     "#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
@@ -44,11 +38,16 @@ void trap_set_irq_handler(unsigned vector, irq_handler_t fn)
     irq_handlers[vector & 0xff] = fn;
 }
 
+void trap_set_nmi_handler(bool (*fn)(struct trap_frame *f))
+{
+    nmi_handler = fn;
+}
+
 static void report(const struct trap_frame *f, uint64_t cr2)
 {
-    printk("pvhk: EXCEPTION vector %llu (%s) error_code 0x%llx\n",
+    printk("pvhk: EXCEPTION vector %llu (%s) error_code 0x%llx on CPU %u\n",
            (unsigned long long)f->vector, exception_name(f->vector),
-           (unsigned long long)f->error_code);
+           (unsigned long long)f->error_code, smp_processor_id());
     printk("  RIP %04llx:%016llx RFLAGS %016llx RSP %04llx:%016llx\n",
            (unsigned long long)f->cs, (unsigned long long)f->rip,
            (unsigned long long)f->rflags, (unsigned long long)f->ss,
@@ -76,25 +75,33 @@ static void report(const struct trap_frame *f, uint64_t cr2)
 
 void trap_dispatch(struct trap_frame *f)
 {
+    struct percpu *me = this_cpu();
+
     if (f->vector >= 32) {
-        if (irq_handlers[f->vector]) {
+        me->irq_depth++;
+        if (irq_handlers[f->vector])
             irq_handlers[f->vector](f);
-            return;
-        }
-        printk("pvhk: spurious interrupt vector %llu\n", (unsigned long long)f->vector);
+        else
+            printk("pvhk: spurious interrupt vector %llu on CPU %u\n",
+                   (unsigned long long)f->vector, me->cpu);
+        me->irq_depth--;
         return;
     }
+    /* An NMI another CPU sent to stop this one (smp_stop_others). */
+    if (f->vector == X86_EXC_NMI && nmi_handler && nmi_handler(f))
+        return;
 
     uint64_t cr2 = read_cr2();
+    struct trap_catch_state *c = &me->trap_catch;
 
-    if (trap_catch.armed && f->vector != X86_EXC_DF && f->vector != X86_EXC_NMI) {
-        struct caught_trap *info = trap_catch.info;
+    if (c->armed && f->vector != X86_EXC_DF && f->vector != X86_EXC_NMI) {
+        struct caught_trap *info = c->info;
 
-        trap_catch.armed = 0;
+        c->armed = 0;
         if (info)
             *info = (struct caught_trap){ f->vector, f->error_code, f->rip, cr2 };
         f->rip = (uint64_t)trap_try_resume;
-        f->rsp = trap_catch.rsp;
+        f->rsp = c->rsp;
         return;
     }
 

@@ -9,12 +9,38 @@
 #include <pvhk/platform.h>
 #include <pvhk/printk.h>
 #include <pvhk/report.h>
+#include <pvhk/smp.h>
 #include <pvhk/trap.h>
 #include <xen/sched.h>
 
 enum run_end { END_PASS, END_FAIL, END_ERROR };
 
 static const char *cur_suite, *cur_name;
+static void (*stop_others)(void);
+/* The CPU ending the run as an ERROR, or -1: one CPU reports, the others halt. */
+static int error_cpu = -1;
+
+void report_set_stop_others(void (*fn)(void))
+{
+    stop_others = fn;
+}
+
+/*
+ * Claim the ERROR report for this CPU. A second CPU failing at the same
+ * time halts here (the first one's report and verdict are the run's); the
+ * same CPU failing again (a fault while reporting) gets false.
+ */
+static bool claim_error(void)
+{
+    int me = (int)smp_processor_id(), expect = -1;
+
+    if (__atomic_compare_exchange_n(&error_cpu, &expect, me, false, __ATOMIC_SEQ_CST,
+                                    __ATOMIC_SEQ_CST))
+        return true;
+    if (expect != me)
+        halt_forever();
+    return false;
+}
 
 void report_test_begin(const char *suite, const char *name)
 {
@@ -64,25 +90,37 @@ void report_finish(unsigned passed, unsigned failed, unsigned skipped)
     machine_stop(failed ? END_FAIL : END_PASS);
 }
 
-void report_error(const char *why)
+static __noreturn void report_error_claimed(const char *why)
 {
     static bool reported;
+    unsigned cpu = smp_processor_id();
 
     /* A fault while reporting must not print a second verdict. */
     if (reported)
         machine_stop(END_ERROR);
     reported = true;
+    /* The other CPUs stop before the verdict, so nothing follows it. */
+    if (stop_others)
+        stop_others();
     if (cur_name)
-        printk("pvhk: verdict: ERROR (aborted in %s.%s: %s)\n", cur_suite, cur_name, why);
+        printk("pvhk: verdict: ERROR (aborted in %s.%s: %s, on CPU %u)\n", cur_suite, cur_name,
+               why, cpu);
     else
-        printk("pvhk: verdict: ERROR (%s)\n", why);
+        printk("pvhk: verdict: ERROR (%s, on CPU %u)\n", why, cpu);
     machine_stop(END_ERROR);
+}
+
+void report_error(const char *why)
+{
+    claim_error();
+    report_error_claimed(why);
 }
 
 void panic(const char *fmt, ...)
 {
     static bool in_panic;
     char msg[256];
+    bool first = claim_error();
     va_list ap;
     uint64_t rbp;
 
@@ -90,13 +128,13 @@ void panic(const char *fmt, ...)
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
 
-    if (in_panic) {
+    if (in_panic || !first) {
         printk("pvhk: PANIC (nested): %s\n", msg);
         machine_stop(END_ERROR);
     }
     in_panic = true;
-    printk("pvhk: PANIC: %s\n", msg);
+    printk("pvhk: PANIC on CPU %u: %s\n", smp_processor_id(), msg);
     __asm__ volatile("mov %%rbp, %0" : "=r"(rbp));
     backtrace_from(rbp, (uint64_t)__builtin_return_address(0));
-    report_error(msg);
+    report_error_claimed(msg);
 }

@@ -13,6 +13,7 @@
 #include <pvhk/platform.h>
 #include <pvhk/printk.h>
 #include <pvhk/selftest.h>
+#include <pvhk/smp.h>
 #include <pvhk/start_info.h>
 #include <pvhk/string.h>
 #include <pvhk/time.h>
@@ -26,6 +27,8 @@ void kmain(uint32_t si_paddr, uint64_t entry_tsc)
 {
     char buf[64];
 
+    /* First: this_cpu() and smp_processor_id() work from here on. */
+    percpu_init(0);
     cpu_init();
     hypercall_init();
     /* start_info is read once, before the console: which console exists
@@ -61,8 +64,10 @@ void kmain(uint32_t si_paddr, uint64_t entry_tsc)
     printk("pvhk: tsc %llu kHz (%s)\n", (unsigned long long)tsc_khz, tsc_khz_source);
     memblock_boot_init();
     heap_init();
+    smp_boot_cpu_init();
     if (on_xen())
         xen_services_init();
+    smp_boot();
     xen_domu_services_init();
 
     char sel[128] = "all";

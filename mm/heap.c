@@ -12,6 +12,7 @@
 #include <pvhk/boot.h>
 #include <pvhk/mm.h>
 #include <pvhk/printk.h>
+#include <pvhk/smp.h>
 #include <pvhk/time.h>
 #include <pvhk/arch.h>
 #include <pvhk/cmdline.h>
@@ -39,6 +40,8 @@ static void reserve(paddr_t base, uint64_t size, const char *label)
         panic("memblock: cannot reserve %s 0x%llx+0x%llx: %s", label,
               (unsigned long long)base, (unsigned long long)size, memblock_strerror(rc));
 }
+
+paddr_t smp_trampoline_pa;
 
 /* memblock_alloc() for boot code; after the hand-over a call is a bug. */
 static paddr_t early_alloc(uint64_t size, uint64_t align, paddr_t limit, const char *label)
@@ -284,6 +287,11 @@ void memblock_boot_init(void)
 
     boot_trim_reserve();
 
+    /* Bare: a page below 1 MiB for the real-mode AP trampoline (a SIPI
+     * names a page number of 8 bits). */
+    if (platform == PLATFORM_BARE)
+        smp_trampoline_pa = early_alloc(PAGE_SIZE, PAGE_SIZE, 0x100000, "ap trampoline");
+
     /* Two pages used "before the heap existed", for the uninitialised-free
      * and mark-inuse self-tests. */
     for (unsigned i = 0; i < 2; i++) {
@@ -513,8 +521,21 @@ void heap_print(const char *when)
     printk("\n");
 }
 
+/*
+ * The heap, and the frame table, scratch pool and P2M account on it, are
+ * the boot CPU's alone: nothing here takes a lock (docs/smp.md). The entry
+ * points refuse other CPUs rather than corrupt the table quietly.
+ */
+static void heap_cpu_check(const char *what)
+{
+    if (smp_processor_id() != 0)
+        panic("heap: %s on CPU %u: the heap is used from the boot CPU only", what,
+              smp_processor_id());
+}
+
 void *alloc_pages(unsigned order, unsigned flags)
 {
+    heap_cpu_check("alloc_pages");
     pfn_t f = pa_alloc(&heap, order, flags);
 
     return f == PA_NO_FRAME ? NULL : (void *)(uintptr_t)PFN_PHYS(f);
@@ -522,6 +543,7 @@ void *alloc_pages(unsigned order, unsigned flags)
 
 void free_pages(void *va, unsigned order)
 {
+    heap_cpu_check("free_pages");
     int rc = pa_free(&heap, PFN_DOWN((uintptr_t)va), order);
 
     if (rc)

@@ -25,6 +25,17 @@ if grep -rq 'KTEST(bench' tests/kernel 2>/dev/null; then
     grep -a "# bench" "$log" | sed 's/.*# bench/  bench/' || echo "  (no figures: see $log)"
 fi
 
+# SMP figures (docs/smp.md): each with its ratio to an IPI to self measured
+# in the same run (the smp suite's opt-in test smp.bench_figures).
+echo "== SMP: AP bring-up, IPI round trip, cross-call to all (4 CPUs)"
+for mode in bare dom0; do
+    log=build/logs/bench-smp-$mode.log
+    QUIET=1 LOG=$log QEMU_SMP=4 CMDLINE="selftest=smp smp.bench=1" TIMEOUT=300 \
+        scripts/run.sh "$mode" >/dev/null 2>&1
+    echo "  $mode:"
+    grep -a "# bench smp" "$log" | sed 's/.*# bench smp /    /' || echo "    (no figures: see $log)"
+done
+
 for b in scripts/bench-*.sh; do
     [ -x "$b" ] || continue
     echo "== $(basename "$b" .sh)"

@@ -77,6 +77,9 @@ say() { echo "domu-rig: $*" >&2; }
 #   balloon:M1,M2   xl mem-set to M1 MiB, then M2 ..., then xl shutdown;
 #                   `xl list` must move by the same steps, and pvhk must
 #                   log reaching each target
+#   vcpu-set:N1,N2  xl vcpu-set to N1 vCPUs, then N2 ..., then xl shutdown;
+#                   pvhk must park / restart a vCPU at each step and
+#                   xl vcpu-list must show that many online
 #   shutdown        xl shutdown: pvhk acknowledges, xl sees a poweroff
 #   reboot          xl reboot: the same, xl sees a reboot
 #   linux:SCEN      dom0 runs the Linux peer (tests/domu/linux_peer.c) for
@@ -93,6 +96,8 @@ say() { echo "domu-rig: $*" >&2; }
 SCENARIOS=(
     "pvhk-mem32         plain    $GUEST_TIMEOUT pass                    run"
     "pvhk-mem256        plain    $GUEST_TIMEOUT pass                    run"
+    "pvhk-smp2          plain    $GUEST_TIMEOUT pass                    run"
+    "pvhk-smp4          plain    $GUEST_TIMEOUT pass                    test"
     "pvhk-console       console  $GUEST_TIMEOUT pass                    run"
     "pvhk-pod           plain    $GUEST_TIMEOUT pass                    run"
     "pvhk-balloon       balloon:20,32 $GUEST_TIMEOUT pass               run"
@@ -103,6 +108,7 @@ SCENARIOS=(
     "pvhk-linux-grant   linux:grant  $GUEST_TIMEOUT pass                run"
     "pvhk-linux-evtchn  linux:evtchn $GUEST_TIMEOUT pass                run"
     "pvhk-linux-fault   linux:fault  $GUEST_TIMEOUT pass                run"
+    "pvhk-vcpu-set      vcpu-set:1,2 $GUEST_TIMEOUT pass                run"
     "pvhk-reboot        reboot   $GUEST_TIMEOUT pass                    test"
     "pvhk-selftest-fail plain    $GUEST_TIMEOUT fail:deliberate_failure test"
     "pvhk-panic         plain    $GUEST_TIMEOUT crash:deliberate.panic  test"
@@ -318,7 +324,7 @@ console_matches_serial() { # SECTION DOMID
 # The control modes' own checks; prints why a scenario failed, or nothing.
 check_control() { # SECTION NAME HOW DOMID REASON
     local want=poweroff cmd mem0 boot m line
-    case "$3" in balloon:*|shutdown) ;; reboot) want=reboot ;; *) return 0 ;; esac
+    case "$3" in balloon:*|vcpu-set:*|shutdown) ;; reboot) want=reboot ;; *) return 0 ;; esac
     if grep -q "^RIG: CONTROL $2:" "$1"; then
         echo "the guest never reached its control phase (xenbus.wait)"; return
     fi
@@ -327,6 +333,24 @@ check_control() { # SECTION NAME HOW DOMID REASON
         echo "pvhk did not log the \"$cmd\" request"; return
     fi
     [ "$5" = "$want" ] || { echo "xl saw shutdown reason $5, not $want"; return; }
+    case "$3" in vcpu-set:*)
+        # Each step: xl succeeds, pvhk parks (fewer) or restarts (more)
+        # the vCPU, and xl vcpu-list shows that many online.
+        local prev n want_word
+        prev=$(sed -n 's/^vcpus *= *\([0-9]*\).*/\1/p' "$CFGDIR/$2.cfg")
+        for n in $(echo "${3#vcpu-set:}" | tr , ' '); do
+            line=$(grep "^RIG: VCPU-SET $2 to=$n " "$1" | head -n 1)
+            echo "$line" | grep -q " rc=0 " || { echo "xl vcpu-set $n failed"; return; }
+            echo "$line" | grep -q " online=$n$" ||
+                { echo "after xl vcpu-set $n, xl vcpu-list shows ${line##*online=} online"; return; }
+            want_word=restarted; [ "$n" -lt "$prev" ] && want_word=parked
+            line=$(grep "^RIG: HOTPLUG $2 to=$n " "$1" | head -n 1)
+            echo "$line" | grep -q ": $want_word" ||
+                { echo "pvhk did not log the vCPU $want_word for vcpu-set $n: ${line#RIG: HOTPLUG $2 }"; return; }
+            prev=$n
+        done
+        return 0 ;;
+    esac
     case "$3" in balloon:*) ;; *) return 0 ;; esac
     # xl list before any mem-set: M0 MiB for the config's `memory`; after
     # mem-set M it must show M0 + (M - memory) (pvhk keeps its scratch

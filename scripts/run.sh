@@ -61,7 +61,16 @@ dom0)
     if [ ${#cmdline} -gt 1023 ]; then
         echo "run.sh: WARNING: pvhk's command line is ${#cmdline} bytes; Xen passes dom0 only the first 1023 (expect.platform= is lost)" >&2
     fi
-    mod="$KERNEL ${cmdline//,/,,}"
+    # Xen holds the module in its own memory while it builds dom0. With
+    # dom0_mem= all of the host's memory, a module carrying its debug
+    # information (most of the file) leaves Xen short ("Unable to allocate
+    # memory with order 0!", then "Could not construct domain 0"). Xen reads
+    # only the loadable segments and the notes, so it gets a copy without
+    # the debug sections; the backtrace below still reads $KERNEL.
+    modfile=build/run-module-$$.elf
+    objcopy --strip-debug "$KERNEL" "$modfile" || exit 1
+    trap 'rm -f "$modfile"' EXIT
+    mod="$modfile ${cmdline//,/,,}"
     xen="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all console_timestamps=boot"
     xen+=" dom0=pvh dom0-iommu=none $XEN_ARGS"
     qemu+=(-kernel "build/xen/xen-$XEN_VERSION-amd64" -initrd "$mod" -append "$xen")

@@ -110,6 +110,30 @@ dom0_crash() {
         { echo "    $log: Xen did not report a crashed dom0"; return 1; }
 }
 
+# A secondary CPU that never reports in (smp.hold=1 parks CPU 1 before it
+# goes online): the boot CPU must name it after its bound and go on, and
+# the smp suite must pass with the others.
+smp_hold_boot() {
+    local log=build/logs/test-bare-smp-hold-$RANDOM.log
+    env QUIET=1 LOG="$log" QEMU_SMP=2 CMDLINE="smp.hold=1 selftest=smp" \
+        scripts/run.sh bare || return 1
+    grep -aqF "pvhk: smp: CPU 1 did not come up within" "$log" ||
+        { echo "    $log: the held CPU was not reported"; return 1; }
+    grep -aqF "pvhk: smp: 1 of 2 CPU(s) online" "$log" ||
+        { echo "    $log: the boot did not go on with one CPU"; return 1; }
+}
+
+# A panic on CPU 1 while CPU 0 runs the test: CPU 1 stops CPU 0 (NMI),
+# prints the ERROR verdict naming itself, and the run ends with status 3.
+ap_panic() {
+    local log=build/logs/test-neg-bare-ap-panic-$RANDOM.log
+    expect_failure 3 "CRASH: pvhk: PANIC on CPU 1: deliberate panic on a secondary CPU
+verdict: ERROR (aborted in smp.deliberate_ap_panic: deliberate panic on a secondary CPU, on CPU 1)" \
+        bare QEMU_SMP=2 CMDLINE="selftest=smp selftest.ap_panic=1" LOG="$log" || return 1
+    grep -aqF "pvhk: smp: CPU 1 stopped 1 of 1 other CPU(s)" "$log" ||
+        { echo "    $log: CPU 1 did not stop CPU 0 before its verdict"; return 1; }
+}
+
 clang_build() {
     scripts/deps.sh fuzz >/dev/null && make -s B=build/clang CC=clang all tools &&
         make -s B=build/clang CC=clang PA_IMPL=ref all
@@ -140,6 +164,10 @@ stage "boot dom0 1G dom0_mem=256M,max:512M, Xen 4.20" \
 stage "boot bare pc 512M, reference allocator" ref_boot bare QEMU_MACHINE=pc QEMU_MEM=512M
 stage "boot dom0 512M, reference allocator" ref_boot dom0 QEMU_MEM=512M
 stage "boot dom0 owning all memory (2G, dom0_mem=2G)" boot dom0 QEMU_MEM=2G XEN_ARGS=dom0_mem=2G
+stage "boot bare 512M, 4 CPUs"   boot bare QEMU_SMP=4 QEMU_MEM=512M
+stage "boot dom0 512M, 2 vCPUs"  boot dom0 QEMU_SMP=2 QEMU_MEM=512M
+stage "boot dom0 512M, 4 vCPUs"  boot dom0 QEMU_SMP=4 QEMU_MEM=512M
+stage "boot bare, 2 CPUs, one held back (smp.hold=1): reported, boot goes on" smp_hold_boot
 stage "boot bare, 3259-byte command line" long_cmdline_boot
 stage "run.sh refuses a command line QEMU's PVH loader cannot hold" \
     expect_status 64 "QEMU's PVH loader holds at most 4095" \
@@ -155,6 +183,8 @@ stage "negative: unexpected exception is reported as the run's ERROR (bare)" \
     expect_failure 3 "CRASH: pvhk: EXCEPTION vector 14
 verdict: ERROR (aborted in selftest.deliberate_fault: unexpected exception" \
     bare CMDLINE=selftest.fault=1
+stage "negative: a panic on a secondary CPU is the run's ERROR, naming the CPU (bare, 2 CPUs)" \
+    ap_panic
 stage "negative: a panicking dom0 crashes (Xen reports it)" dom0_crash
 stage "negative: hang is killed at the timeout" \
     expect_failure 124 "TIMEOUT" bare CMDLINE=selftest.hang=1 TIMEOUT=10

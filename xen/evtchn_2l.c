@@ -23,6 +23,10 @@ static unsigned scan_word(struct evtchn_scan *s, const struct evtchn_2l *v,
     uint64_t range = (hi == 64 ? ~0ull : bit(hi) - 1) & ~(bit(lo) - 1);
     uint64_t ready = __atomic_load_n(&v->pending[w], __ATOMIC_ACQUIRE) &
                      ~__atomic_load_n(&v->mask[w], __ATOMIC_RELAXED) & range;
+
+    /* Another vCPU's ports share the word: leave them to it. */
+    if (v->bound)
+        ready &= __atomic_load_n(&v->bound[w], __ATOMIC_ACQUIRE);
     unsigned n = 0;
 
     while (ready) {

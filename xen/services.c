@@ -18,10 +18,13 @@
 #include <pvhk/evtchn.h>
 #include <pvhk/platform.h>
 #include <pvhk/printk.h>
+#include <pvhk/smp.h>
 #include <pvhk/time.h>
 #include <pvhk/xen.h>
 #include <pvhk/xenbus.h>
 #include <xen/errno.h>
+
+static int ipi_init(unsigned cpu);
 
 const char *xen_services_error;
 int xen_services_errno;
@@ -56,6 +59,10 @@ int xen_services_init(void)
         printk("pvhk: xen: WARNING: reservation changed from %ld to %ld pages "
                "when mapping the shared info\n",
                xen_shared_info_resv_before, xen_shared_info_resv_after);
+    rc = xen_vcpu_info_register(0);
+    if (rc)
+        printk("pvhk: xen: VCPUOP_register_vcpu_info failed (%d); vCPU 0 keeps its "
+               "shared_info slot\n", rc);
     rc = evtchn_init();
     if (rc)
         return fail("event channel upcall (HVM_PARAM_CALLBACK_IRQ vector)", rc);
@@ -63,9 +70,14 @@ int xen_services_init(void)
     if (rc)
         return fail("timer (VIRQ_TIMER)", rc);
     services_up = true;
-    printk("pvhk: xen: shared info at pfn 0x%llx, upcall vector 0x%x, "
-           "VIRQ_TIMER port %u\n", (unsigned long long)pfn, EVTCHN_UPCALL_VECTOR,
-           xtimer_virq_port);
+    rc = ipi_init(0);
+    if (rc)
+        printk("pvhk: xen: no IPI event channel (%d): IPIs stay on the local APIC\n", rc);
+    printk("pvhk: xen: shared info at pfn 0x%llx, vcpu_info %s, upcall vector 0x%x (%s), "
+           "VIRQ_TIMER port %u, IPI port %u\n", (unsigned long long)pfn,
+           xen_vcpu_info_registered(0) ? "registered in pvhk's memory" : "in shared info",
+           EVTCHN_UPCALL_VECTOR, evtchn_percpu_vector ? "per vCPU, local APIC" :
+           "domain-wide callback", xtimer_virq_port, xen_ipi_port(0));
     return 0;
 }
 
@@ -94,6 +106,76 @@ void xen_domu_services_init(void)
     rc = shutdown_init();
     if (rc)
         printk("pvhk: shutdown: control not advertised (%d)\n", rc);
+    rc = vcpu_hotplug_init();
+    if (rc)
+        printk("pvhk: hotplug: no watch on cpu/ (%d)\n", rc);
     /* xenstored fires each new watch once: act on the initial values now. */
     xenbus_service();
+}
+
+/* ---- per vCPU ------------------------------------------------------------ */
+
+static evtchn_port_t ipi_port[NR_CPUS];
+
+static void ipi_event(evtchn_port_t port, void *data)
+{
+    (void)port;
+    (void)data;
+    smp_ipi_handle();
+}
+
+static void evtchn_ipi_send(unsigned cpu)
+{
+    evtchn_send(ipi_port[cpu]);
+}
+
+uint32_t xen_ipi_port(unsigned cpu)
+{
+    return cpu < NR_CPUS ? ipi_port[cpu] : 0;
+}
+
+/* An IPI port bound to vCPU cpu; after CPU 0's, IPIs travel as events. */
+static int ipi_init(unsigned cpu)
+{
+    int rc = evtchn_bind_ipi(cpu, &ipi_port[cpu]);
+
+    if (rc)
+        return rc;
+    rc = evtchn_bind_handler(ipi_port[cpu], ipi_event, NULL);
+    if (rc)
+        return rc;
+    if (!cpu)
+        smp_set_ipi_sender(evtchn_ipi_send, "event channel (EVTCHNOP_bind_ipi)");
+    return 0;
+}
+
+/*
+ * vCPU cpu's Xen services, set up from the boot CPU (Xen allows each of
+ * these for another vCPU of the domain): its vcpu_info in our memory, its
+ * event-channel bitmaps and upcall vector, an IPI port bound to it, its
+ * VIRQ_TIMER. Once CPU 0's IPI port exists, IPIs travel as events.
+ */
+int xen_services_cpu_prepare(unsigned cpu)
+{
+    struct percpu *p = per_cpu(cpu);
+    int rc;
+
+    p->vcpu_id = cpu;
+    if (!xen_shared_info)
+        return -XEN_ENODEV;
+    rc = xen_vcpu_info_register(cpu);
+    if (rc && !p->vcpu_info)
+        return rc;
+    if (rc)
+        printk("pvhk: xen: vCPU %u: VCPUOP_register_vcpu_info failed (%d); "
+               "using its shared_info slot\n", cpu, rc);
+    if (!services_up)
+        return -XEN_ENODEV;
+    rc = evtchn_cpu_init(cpu);
+    if (rc)
+        return rc;
+    rc = xtimer_cpu_init(cpu);
+    if (rc)
+        return rc;
+    return xen_ipi_port(0) ? ipi_init(cpu) : 0;
 }

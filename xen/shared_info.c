@@ -7,9 +7,11 @@
 #include <pvhk/hypercall.h>
 #include <pvhk/mm.h>
 #include <pvhk/paging.h>
+#include <pvhk/smp.h>
 #include <pvhk/xen.h>
 #include <xen/errno.h>
 #include <xen/memory.h>
+#include <xen/vcpu.h>
 
 struct shared_info *xen_shared_info;
 pfn_t xen_shared_info_pfn;
@@ -46,5 +48,41 @@ int xen_shared_info_map(pfn_t gpfn)
         return (int)rc;
     xen_shared_info_pfn = gpfn;
     xen_shared_info = (struct shared_info *)(uintptr_t)pa;
+    this_cpu()->vcpu_info = &xen_shared_info->vcpu_info[0];
     return 0;
+}
+
+/*
+ * Each vCPU's vcpu_info in pvhk's own memory (the image's bss: RAM of ours,
+ * never released). shared_info has slots for only XEN_LEGACY_MAX_VCPUS (32)
+ * vCPUs; VCPUOP_register_vcpu_info moves a vCPU's record anywhere, for any
+ * number of vCPUs. Xen requires the record not to cross a page (64 bytes,
+ * 64-aligned: it cannot), maps the page for good, copies the old record
+ * into the new one and marks every selector bit pending so nothing posted
+ * meanwhile is lost (map_vcpu_info() in xen/common/domain.c). It can be done
+ * once per vCPU, for any vCPU of the domain, running or not.
+ */
+static struct vcpu_info vcpu_info_area[NR_CPUS] __aligned(64);
+_Static_assert(sizeof(struct vcpu_info) == 64, "one record per 64-byte line");
+
+int xen_vcpu_info_register(unsigned cpu)
+{
+    struct vcpu_info *vi = &vcpu_info_area[cpu];
+    uint64_t pa = (uint64_t)(uintptr_t)vi;
+    struct vcpu_register_vcpu_info r = {
+        .mfn = PFN_DOWN(pa),
+        .offset = (uint32_t)(pa & (PAGE_SIZE - 1)),
+    };
+    long rc = xen_vcpu_op(VCPUOP_register_vcpu_info, cpu, &r);
+
+    if (!rc)
+        per_cpu(cpu)->vcpu_info = vi;
+    else if (cpu < XEN_LEGACY_MAX_VCPUS && xen_shared_info)
+        per_cpu(cpu)->vcpu_info = &xen_shared_info->vcpu_info[cpu];
+    return (int)rc;
+}
+
+bool xen_vcpu_info_registered(unsigned cpu)
+{
+    return per_cpu(cpu)->vcpu_info == &vcpu_info_area[cpu];
 }

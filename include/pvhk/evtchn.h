@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Event channels, 2-level ABI, and the interrupt flag.
+ * Event channels, 2-level ABI.
  *
  * Xen marks port p pending by setting bit p of shared_info's
  * evtchn_pending[]; if the port is not masked it also sets bit p / 64 of the
@@ -15,13 +15,13 @@
  * shared_info / vcpu_info fields and the host tests at plain arrays. The
  * rest is the kernel's (xen/evtchn.c): handlers, hypercalls, blocking.
  *
- * pvhk keeps interrupts disabled except where it waits (xen_block_until) or
- * where a caller enables them: handlers therefore run only at those points,
- * with interrupts disabled, and must not block.
+ * Handlers run with interrupts disabled and must not block
+ * (<pvhk/irqflags.h>).
  */
 #ifndef PVHK_EVTCHN_H
 #define PVHK_EVTCHN_H
 
+#include <pvhk/irqflags.h>
 #include <pvhk/types.h>
 #include <xen/xen.h>
 #include <xen/event_channel.h>
@@ -36,6 +36,13 @@ struct evtchn_2l {
     uint64_t *mask;                     /* [EVTCHN_2L_WORDS], shared_info */
     uint64_t *sel;                      /* vcpu_info evtchn_pending_sel */
     uint8_t *upcall_pending;            /* vcpu_info evtchn_upcall_pending */
+    /*
+     * [EVTCHN_2L_WORDS]: the ports bound to this vCPU, or NULL for all.
+     * Xen sets the selector bit of the vCPU a port is bound to, but the
+     * word it names holds ports of every vCPU; each scans only its own,
+     * as Linux's cpu_evtchn_mask does.
+     */
+    const uint64_t *bound;
 };
 
 /*
@@ -70,45 +77,13 @@ void evtchn_mask_2l(const struct evtchn_2l *v, unsigned port);
  */
 bool evtchn_unmask_2l(const struct evtchn_2l *v, unsigned port);
 
-/* ---- the interrupt flag ---------------------------------------------- */
-
-#define X86_EFLAGS_IF   (1ul << 9)
-
-static inline unsigned long local_save_flags(void)
-{
-    unsigned long f;
-    __asm__ volatile("pushfq; popq %0" : "=r"(f) :: "memory");
-    return f;
-}
-
-static inline bool local_irq_enabled(void)
-{
-    return local_save_flags() & X86_EFLAGS_IF;
-}
-
-/* "memory": no access may move across the point where handlers can run. */
-static inline void local_irq_enable(void) { __asm__ volatile("sti" ::: "memory"); }
-static inline void local_irq_disable(void) { __asm__ volatile("cli" ::: "memory"); }
-
-static inline unsigned long local_irq_save(void)
-{
-    unsigned long f = local_save_flags();
-    local_irq_disable();
-    return f;
-}
-
-static inline void local_irq_restore(unsigned long flags)
-{
-    if (flags & X86_EFLAGS_IF)
-        local_irq_enable();
-}
-
 /* ---- event channels (xen/evtchn.c) ----------------------------------- */
 
 /*
- * The IDT vector of the upcall. Any free vector >= 32 works: a callback
- * vector bypasses the local APIC, so nothing else needs programming (and no
- * EOI is due, see xen/evtchn.c).
+ * The IDT vector of the upcall, on every vCPU. Any free vector >= 32 works.
+ * Set per vCPU (HVMOP_set_evtchn_upcall_vector) it comes through the local
+ * APIC and is acknowledged with an EOI; as the domain-wide callback vector
+ * it bypasses the local APIC and needs none (xen/evtchn.c).
  */
 #define EVTCHN_UPCALL_VECTOR    0xf3
 
@@ -129,7 +104,21 @@ int evtchn_bind_handler(evtchn_port_t port, evtchn_handler_t fn, void *data);
  * in *port on success. Binding does not install a handler: a port stays
  * masked until evtchn_bind_handler().
  */
-int evtchn_bind_virq(uint32_t virq, evtchn_port_t *port);
+int evtchn_bind_virq(uint32_t virq, evtchn_port_t *port);     /* to vCPU 0 */
+/* A VIRQ on vCPU cpu (per-vCPU VIRQs such as VIRQ_TIMER are bound per vCPU). */
+int evtchn_bind_virq_cpu(uint32_t virq, unsigned cpu, evtchn_port_t *port);
+/* An IPI port: an EVTCHNOP_send on it notifies vCPU cpu. */
+int evtchn_bind_ipi(unsigned cpu, evtchn_port_t *port);
+/* EVTCHNOP_bind_vcpu: port's events go to vCPU cpu from now on (an
+ * interdomain, unbound or global-VIRQ port; Xen refuses the others). */
+int evtchn_bind_vcpu(evtchn_port_t port, unsigned cpu);
+/* The vCPU port notifies, as pvhk last bound it. */
+unsigned evtchn_port_cpu(evtchn_port_t port);
+/* vCPU cpu's bitmaps and upcall vector (its vcpu_info set first). */
+int evtchn_cpu_init(unsigned cpu);
+/* Upcalls come per vCPU through the local APIC (HVMOP_set_evtchn_upcall_vector),
+ * else on the domain-wide callback vector. */
+extern bool evtchn_percpu_vector;
 /* A port in our domain that domain `remote` may bind to (DOMID_SELF: us). */
 int evtchn_alloc_unbound(domid_t remote, evtchn_port_t *port);
 int evtchn_bind_interdomain(domid_t remote, evtchn_port_t remote_port,

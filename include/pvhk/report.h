@@ -7,13 +7,15 @@
  *
  *   pvhk: verdict: PASS (N passed, 0 failed, K skipped)   every test passed
  *   pvhk: verdict: FAIL (N passed, F failed, K skipped)   a test found a fault
- *   pvhk: verdict: ERROR (aborted in suite.name: why)     the run itself broke
+ *   pvhk: verdict: ERROR (aborted in suite.name: why, on CPU n)   the run itself broke
  *
  * FAIL means the code under test did something a test does not expect (a
  * KT_EXPECT/KT_ASSERT that does not hold); the run finished and its counts
  * are complete. ERROR means the run could not finish: a panic or an
  * unexpected exception, inside a test or outside any ("pvhk: verdict: ERROR
- * (why)"), and no counts can be believed.
+ * (why, on CPU n)"), and no counts can be believed. The CPU that broke
+ * first reports; before its verdict it stops the other CPUs (the hook
+ * below), and any other CPU that breaks meanwhile halts without a word.
  *
  * How the machine stops (docs/domu-rig.md, README "Platforms"):
  *   PASS/FAIL  domU: SCHEDOP_shutdown(poweroff); dom0: (reboot), which QEMU's
@@ -38,5 +40,9 @@ void report_finish(unsigned passed, unsigned failed, unsigned skipped) __noretur
 
 /* The run broke (panic, unexpected exception): ERROR verdict, crash. */
 void report_error(const char *why) __noreturn;
+
+/* How to stop the other CPUs before an ERROR verdict (arch/smp.c sets it
+ * once they may be running). */
+void report_set_stop_others(void (*fn)(void));
 
 #endif

@@ -77,9 +77,10 @@ void civil_from_unix(uint64_t sec, struct civil_date *d);
 
 /*
  * Timers. The caller owns the struct (embed it anywhere); fn runs from the
- * VIRQ_TIMER handler, interrupts disabled, at or after the deadline, and may
- * re-arm its timer. Pending timers are kept sorted by deadline; Xen's
- * singleshot timer is always programmed for the earliest.
+ * VIRQ_TIMER handler of the CPU that armed it, interrupts disabled, at or
+ * after the deadline, and may re-arm its timer (on that CPU). Each CPU keeps
+ * its pending timers sorted by deadline, its own Xen singleshot timer
+ * programmed for the earliest; any CPU may cancel a timer.
  */
 struct xtimer {
     struct xtimer *next;
@@ -87,6 +88,7 @@ struct xtimer {
     void (*fn)(struct xtimer *t);
     void *data;
     bool armed;
+    unsigned cpu;                   /* the CPU it is armed on */
 };
 
 void xtimer_setup(struct xtimer *t, void (*fn)(struct xtimer *t), void *data);
@@ -97,6 +99,10 @@ bool xtimer_cancel(struct xtimer *t);
 
 /* Stop Xen's default periodic tick, bind VIRQ_TIMER. Needs evtchn_init(). */
 int xtimer_init(void);
+/* The same for vCPU cpu (from any CPU, before cpu runs timers). */
+int xtimer_cpu_init(unsigned cpu);
+/* vCPU cpu's VIRQ_TIMER port (0 if none). */
+uint32_t xtimer_cpu_port(unsigned cpu);
 
 /* Sleep at least ns, blocked in Xen. 0, or -1 if timers are not running. */
 int xsleep_ns(uint64_t ns);

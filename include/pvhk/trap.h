@@ -44,8 +44,16 @@ int trap_try(void (*fn)(void *), void *arg, struct caught_trap *info);
 /* Irq-vector hooks for later subsystems (event channel upcall). */
 typedef void (*irq_handler_t)(struct trap_frame *);
 void trap_set_irq_handler(unsigned vector, irq_handler_t fn);
+/* An NMI hook: returns true when it handled the NMI (arch/smp.c's stop). */
+void trap_set_nmi_handler(bool (*fn)(struct trap_frame *f));
 
+/* The IDT, and the boot CPU's GDT and TSS, loaded. */
 void traps_init(void);
+/* Another CPU's GDT and TSS, its three IST stacks at ist (3 x IST_STACK_SIZE);
+ * desc_load_cpu() runs on that CPU and loads them with the shared IDT. */
+#define IST_STACK_SIZE  8192
+void desc_setup_cpu(unsigned cpu, uint8_t *ist);
+void desc_load_cpu(unsigned cpu);
 void backtrace_from(uint64_t rbp, uint64_t rip);
 const char *exception_name(unsigned vector);
 

@@ -16,6 +16,7 @@
 #ifndef PVHK_XEN_H
 #define PVHK_XEN_H
 
+#include <pvhk/smp.h>
 #include <pvhk/types.h>
 #include <pvhk/extra_mem.h>
 #include <pvhk/p2m.h>
@@ -40,9 +41,18 @@ extern long xen_shared_info_resv_before, xen_shared_info_resv_after;
  */
 int xen_shared_info_map(pfn_t gpfn);
 
+/*
+ * VCPUOP_register_vcpu_info: vCPU cpu's vcpu_info moves into pvhk's memory
+ * (xen/shared_info.c). 0, or Xen's error (the vCPU then keeps its
+ * shared_info slot if it has one, cpu < 32).
+ */
+int xen_vcpu_info_register(unsigned cpu);
+bool xen_vcpu_info_registered(unsigned cpu);
+
+/* This vCPU's vcpu_info (per-CPU: see xen_services_cpu_prepare()). */
 static inline struct vcpu_info *xen_vcpu_info(void)
 {
-    return &xen_shared_info->vcpu_info[0];      /* pvhk runs on vCPU 0 only */
+    return this_cpu()->vcpu_info;
 }
 
 /* ---- start-up order (xen/services.c) ----------------------------------- */
@@ -54,6 +64,11 @@ static inline struct vcpu_info *xen_vcpu_info(void)
  */
 int xen_services_init(void);
 bool xen_services_up(void);
+/* Before vCPU cpu starts (the boot CPU calls it for each AP): its
+ * vcpu_info and per-vCPU event channels. 0 or Xen's error. */
+int xen_services_cpu_prepare(unsigned cpu);
+/* vCPU cpu's IPI event channel (0: none; IPIs then use the local APIC). */
+uint32_t xen_ipi_port(unsigned cpu);
 extern const char *xen_services_error;  /* NULL when up or not tried */
 extern int xen_services_errno;          /* the failing call's return value */
 

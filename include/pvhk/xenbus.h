@@ -128,4 +128,15 @@ extern struct shutdown_state shutdown_ctl;
 
 int shutdown_init(void);
 
+/* ---- vCPU hotplug (xen/vcpu_hotplug.c, docs/smp.md) ---------------------- */
+
+struct vcpu_hotplug_state {
+    bool active;            /* the watch on cpu/ is set */
+    unsigned events;        /* watch events serviced */
+    unsigned parked, restarted;
+};
+extern struct vcpu_hotplug_state vcpu_hotplug;
+/* Watch cpu/<id>/availability: "offline" parks that CPU, "online" restarts it. */
+int vcpu_hotplug_init(void);
+
 #endif

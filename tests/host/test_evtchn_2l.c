@@ -30,7 +30,7 @@ static void raise_port(struct fake *f, unsigned p)
 static void fake_init(struct fake *f)
 {
     memset(f, 0, sizeof(*f));
-    f->v = (struct evtchn_2l){ f->pending, f->mask, &f->sel, &f->upcall };
+    f->v = (struct evtchn_2l){ f->pending, f->mask, &f->sel, &f->upcall, NULL };
     f->storm_port = ~0u;
 }
 
@@ -223,4 +223,33 @@ HOST_TEST(evtchn_mask_unmask_high_ports)
     evtchn_mask_2l(&f.v, 4095);
     CHECK(f.mask[63] == 1ull << 63);
     CHECK(!evtchn_unmask_2l(&f.v, 4095) && f.mask[63] == 0 && f.upcall == 0);
+}
+
+/*
+ * Two vCPUs share the pending words: a scan with a binding mask handles only
+ * the ports bound to its vCPU and leaves the others pending for theirs.
+ */
+HOST_TEST(evtchn_scan_only_bound_ports)
+{
+    static struct fake f;
+    static uint64_t mine[EVTCHN_2L_WORDS];
+    struct evtchn_scan s = { EVTCHN_2L_NR_PORTS - 1 };
+
+    fake_init(&f);
+    memset(mine, 0, sizeof(mine));
+    mine[1] = 1ull << 3;                        /* port 67 is ours */
+    f.v.bound = mine;
+    raise_port(&f, 66);                         /* another vCPU's, same word */
+    raise_port(&f, 67);
+    raise_port(&f, 200);
+    CHECK(evtchn_scan_2l(&s, &f.v, on_port, &f, 4) == 1);
+    CHECK(f.n == 1 && f.order[0] == 67);
+    CHECK(f.pending[1] == 1ull << 2);           /* 66 still pending */
+    CHECK(f.pending[200 / 64] == 1ull << (200 % 64));
+    /* Bound to us later (EVTCHNOP_bind_vcpu), it is handled on our next scan. */
+    mine[1] |= 1ull << 2;
+    f.sel |= 1ull << 1;
+    f.upcall = 1;
+    CHECK(evtchn_scan_2l(&s, &f.v, on_port, &f, 4) == 1);
+    CHECK(f.n == 2 && f.order[1] == 66);
 }

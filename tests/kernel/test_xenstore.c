@@ -20,6 +20,7 @@
 #include <pvhk/platform.h>
 #include <pvhk/printk.h>
 #include <pvhk/selftest.h>
+#include <pvhk/smp.h>
 #include <pvhk/string.h>
 #include <pvhk/time.h>
 #include <pvhk/xen.h>
@@ -364,6 +365,11 @@ KTEST(xenstore, control_features_advertised)
  * long servicing toolstack requests (memory/target, control/shutdown), or
  * until a shutdown request. The balloon must have reached every target.
  */
+static void count_answer(void *arg)
+{
+    __atomic_fetch_add((unsigned *)arg, 1, __ATOMIC_RELAXED);
+}
+
 KTEST(xenstore_control, phase)
 {
     NEED_XENBUS(t, c);
@@ -385,6 +391,14 @@ KTEST(xenstore_control, phase)
            (unsigned long long)(balloon.failures - failures));
     KT_EXPECT(t, balloon.failures == failures);
     KT_EXPECT(t, c->dead == 0);
+    /* vCPUs parked and restarted by `xl vcpu-set` meanwhile: every CPU
+     * online now answers a cross-call. */
+    unsigned answered = 0;
+    unsigned ran = smp_call_function_others(count_answer, &answered);
+    printk("pvhk: control: %u vCPU(s) parked and %u restarted by the toolstack; %u online, "
+           "%u answered a cross-call\n", vcpu_hotplug.parked, vcpu_hotplug.restarted,
+           num_online_cpus(), answered + 1);
+    KT_EXPECT(t, ran == num_online_cpus() - 1 && answered == ran);
     if (stop)
         KT_EXPECT(t, shutdown_ctl.requested == SHUTDOWN_poweroff ||
                      shutdown_ctl.requested == SHUTDOWN_reboot);
