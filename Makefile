@@ -51,7 +51,7 @@ endif
 PURE_SRCS := $(wildcard \
     common/printf.c common/cmdline.c boot/start_info_check.c boot/platform.c boot/madt.c \
     mm/e820.c mm/memblock.c mm/page_alloc.c mm/page_table.c mm/page_range.c mm/page_state.c mm/page_check.c mm/page_cpu.c \
-    mm/page_ref.c \
+    mm/page_smp.c mm/page_ref.c \
     mm/scratch.c mm/extra_mem.c \
     xen/p2m.c xen/grant_table.c xen/evtchn_2l.c \
     xen/xs_msg.c xen/xs_ring.c xen/xs_events.c xen/xs_conn.c xen/xs_ops.c)
@@ -132,7 +132,25 @@ HOST_TEST_OBJS := $(patsubst %.c,$(B)/hsan/%.o,$(HOST_TEST_SRCS))
 $(B)/host/hosttests: $(HOST_TEST_OBJS) $(HSAN_PURE)
 	@mkdir -p $(dir $@)
 	@echo "  HOSTLD  $@"
-	@$(HOSTCC) $(HSAN) -o $@ $^ -lm
+	@$(HOSTCC) $(HSAN) -o $@ $^ -lm -pthread
+
+# The allocator from several CPUs at once (threads standing in for CPUs)
+# under ThreadSanitizer, which reports any access the locks and atomics do
+# not order (tests/host/test_page_smp.c).
+HTSAN     := -O1 -fsanitize=thread -fno-omit-frame-pointer
+TSAN_SRCS := tests/host/main.c tests/host/test_page_smp.c mm/page_alloc.c mm/page_table.c \
+    mm/page_range.c mm/page_state.c mm/page_check.c mm/page_cpu.c mm/page_smp.c
+TSAN_OBJS := $(patsubst %.c,$(B)/htsan/%.o,$(TSAN_SRCS))
+
+$(B)/htsan/%.o: %.c | $(XENINC)/xen
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $< (thread sanitizer)"
+	@$(HOSTCC) $(HCFLAGS) $(HTSAN) -MMD -MP -c $< -o $@
+
+$(B)/host/hosttests-tsan: $(TSAN_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  HOSTLD  $@"
+	@$(HOSTCC) $(HTSAN) -o $@ $^ -lm -pthread
 
 # The allocator's model tests again (and test_page_small.c's limits that
 # depend on the build constants), with 8-frame chunks (PA_MAX_ORDER 3):
@@ -200,7 +218,7 @@ $(B)/fuzz/%: tests/fuzz/%.c $(PURE_SRCS) | $(XENINC)/xen
 	@echo "  FUZZ    $@"
 	@$(FUZZCC) $(HCFLAGS) -O1 -fsanitize=fuzzer,address,undefined -o $@ $^
 
--include $(HSAN_PURE:.o=.d) $(HOPT_PURE:.o=.d) $(HOST_TEST_OBJS:.o=.d) $(O3_OBJS:.o=.d) \
+-include $(HSAN_PURE:.o=.d) $(HOPT_PURE:.o=.d) $(HOST_TEST_OBJS:.o=.d) $(O3_OBJS:.o=.d) $(TSAN_OBJS:.o=.d) \
     $(patsubst tools/%.c,$(B)/hopt/tools/%.d,$(TOOL_SRCS)) \
     $(patsubst tools/%.c,$(B)/hsan/tools/%.d,$(TOOL_SRCS))
 
@@ -209,7 +227,7 @@ tools: $(TOOLS)
 
 tools-san: $(TOOLS_SAN)
 
-hosttests: $(B)/host/hosttests $(B)/host/hosttests-o3
+hosttests: $(B)/host/hosttests $(B)/host/hosttests-o3 $(B)/host/hosttests-tsan
 
 fuzzers: $(FUZZERS)
 
@@ -247,7 +265,7 @@ soak: hosttests
 	$(B)/host/hosttests-o3 --soak
 
 clean:
-	rm -rf $(B)/k $(B)/hsan $(B)/hsan-o3 $(B)/hopt $(B)/host $(B)/tools $(B)/tools-san \
+	rm -rf $(B)/k $(B)/hsan $(B)/hsan-o3 $(B)/htsan $(B)/hopt $(B)/host $(B)/tools $(B)/tools-san \
 	    $(B)/bench $(B)/fuzz $(B)/pvhk.elf $(B)/logs $(B)/ref $(B)/mutate
 
 .SECONDARY:

@@ -12,7 +12,10 @@
  * list. The heap never merges with it (a buddy must read exactly
  * PA_INFO(PA_FREE, k)); an operation that changes FREE frames first puts
  * the cached blocks it meets on the lists (cache_settle(), from
- * range_op() and pa_offline()), as deferred extents are settled.
+ * range_op() and pa_offline()), as deferred extents are settled. The way
+ * back to the lists (cache_unhold(), pa_drain(), cache_settle()) is in
+ * mm/page_table.c, beside the lists, so that the heap's files need nothing
+ * from this one.
  *
  * Concurrency (mm/page_smp.c runs these from several CPUs at once):
  * pa_cache_get() and pa_cache_put() touch only their CPU's struct pa_cpu
@@ -28,8 +31,6 @@
 #include "page_fast.h"
 #include <pvhk/string.h>
 
-#define CACHED_INFO(k, cpu) (PA_INFO(PA_FREE, k) | PA_F_CACHED | (uint32_t)(cpu) << PA_OWNER_SHIFT)
-
 /*
  * Which of a CPU's cached zones an allocation may take from. A default
  * allocation takes only blocks above 4 GiB while any range lies there
@@ -41,29 +42,6 @@ static inline unsigned cache_zone(const struct page_alloc *pa, unsigned flags)
     return (flags & PA_ALLOC_LOW) || !pa->has_high ? PA_ZONE_LOW : PA_ZONE_HIGH;
 }
 
-static inline pfn_t frame_of(const struct page_alloc *pa, uint32_t idx)
-{
-    return idx + pa->delta[pa->table[idx].rid];
-}
-
-uint64_t cache_frames(const struct page_alloc *pa, unsigned z)
-{
-    uint64_t n = 0;
-
-    for (unsigned c = 0; c < PA_MAX_CPUS; c++)
-        n += pa->cpu[c].cached[z];
-    return n;
-}
-
-int64_t cache_inuse(const struct page_alloc *pa)
-{
-    int64_t n = 0;
-
-    for (unsigned c = 0; c < PA_MAX_CPUS; c++)
-        n += pa->cpu[c].inuse;
-    return n;
-}
-
 /* The block at table index idx, INUSE (owner 0) and ours: cached by cpu. */
 static void hold(struct page_alloc *pa, unsigned cpu, uint32_t idx, unsigned z, unsigned k)
 {
@@ -72,15 +50,6 @@ static void hold(struct page_alloc *pa, unsigned cpu, uint32_t idx, unsigned z, 
     info_store(&pa->table[idx], CACHED_INFO(k, cpu));
     cc->idx[z][k][cc->nr[z][k]++] = idx;
     cc->cached[z] += 1ULL << k;
-}
-
-/* The cached block at table index idx (already off its stack) -> the lists. */
-static void unhold(struct page_alloc *pa, unsigned cpu, uint32_t idx, unsigned z, unsigned k)
-{
-    pfn_t f = frame_of(pa, idx);
-
-    pa->cpu[cpu].cached[z] -= 1ULL << k;
-    free_insert(pa, &pa->range[pa->table[idx].rid], f, k);
 }
 
 /* ---- the fast paths: one CPU's cache ---------------------------------------------- */
@@ -146,39 +115,13 @@ int pa_cache_put(struct page_alloc *pa, unsigned cpu, pfn_t f, unsigned order)
 
 /* ---- with the heap ------------------------------------------------------------------ */
 
-/* Give CPU cpu's cached blocks of zone z back to the lists; frames given. */
-static uint64_t drain_zone(struct page_alloc *pa, unsigned cpu, unsigned z)
-{
-    struct pa_cpu *cc = &pa->cpu[cpu];
-    uint64_t n = cc->cached[z];
-
-    for (unsigned k = 0; k < PA_CACHE_ORDERS; k++)
-        while (cc->nr[z][k]) {
-            uint32_t idx = cc->idx[z][k][--cc->nr[z][k]];
-
-            unhold(pa, cpu, idx, z, k);
-        }
-    return n;
-}
-
-uint64_t pa_drain(struct page_alloc *pa, unsigned cpu)
-{
-    uint64_t n = 0;
-
-    for (unsigned c = 0; c < PA_MAX_CPUS; c++)
-        if (cpu == PA_ALL_CPUS || cpu == c)
-            for (unsigned z = 0; z < PA_NR_ZONES; z++)
-                n += drain_zone(pa, c, z);
-    return n;
-}
-
 pfn_t pa_cache_fill(struct page_alloc *pa, unsigned cpu, unsigned order, unsigned flags)
 {
     unsigned z = cache_zone(pa, flags);
     struct pa_cpu *cc;
     pfn_t f;
 
-    if (cpu >= PA_MAX_CPUS)
+    if (cpu >= PA_MAX_CPUS || order > PA_MAX_ORDER)
         return PA_NO_FRAME;
     cc = &pa->cpu[cpu];
     f = heap_alloc(pa, order, flags);
@@ -187,7 +130,7 @@ pfn_t pa_cache_fill(struct page_alloc *pa, unsigned cpu, unsigned order, unsigne
         /* Memory below 4 GiB while this CPU holds memory above it: what
          * it holds (perhaps as buddies of a block that fits) counts first. */
         pa_free(pa, f, order);
-        drain_zone(pa, cpu, PA_ZONE_HIGH);
+        cache_drain_zone(pa, cpu, PA_ZONE_HIGH);
         f = heap_alloc(pa, order, flags);
     }
     if (f == PA_NO_FRAME && pa_drain(pa, cpu))
@@ -259,7 +202,7 @@ int pa_free_on(struct page_alloc *pa, unsigned cpu, pfn_t f, unsigned order)
         uint32_t *st = cc->idx[z][order];
 
         for (unsigned j = 0; j < PA_CACHE_BATCH; j++)
-            unhold(pa, cpu, st[j], z, order);
+            cache_unhold(pa, cpu, st[j], z, order);
         memmove(st, st + PA_CACHE_BATCH, (PA_CACHE_SIZE - PA_CACHE_BATCH) * sizeof(*st));
         cc->nr[z][order] -= PA_CACHE_BATCH;
         if (pa_cache_put(pa, cpu, f, order) == PA_OK)
@@ -281,36 +224,4 @@ int pa_cache_cpu(const struct page_alloc *pa, pfn_t f)
         return PA_NO_CPU;
     x = info_load(s.head);
     return (x & PA_F_CACHED) ? (int)INFO_OWNER(x) : PA_NO_CPU;
-}
-
-/*
- * An operation is about to change FREE frames of [a, b): every cached
- * block that meets it goes to the lists first (the operation acts on
- * listed blocks). Only the holder changes: the frames stay FREE.
- */
-void cache_settle(struct page_alloc *pa, pfn_t a, pfn_t b)
-{
-    for (unsigned c = 0; c < PA_MAX_CPUS; c++) {
-        struct pa_cpu *cc = &pa->cpu[c];
-
-        for (unsigned z = 0; z < PA_NR_ZONES; z++) {
-            if (!cc->cached[z])
-                continue;
-            for (unsigned k = 0; k < PA_CACHE_ORDERS; k++) {
-                uint32_t *st = cc->idx[z][k];
-
-                for (uint32_t j = 0; j < cc->nr[z][k];) {
-                    pfn_t f = frame_of(pa, st[j]);
-                    uint32_t idx = st[j];
-
-                    if (f >= b || f + (1ULL << k) <= a) {
-                        j++;
-                        continue;
-                    }
-                    st[j] = st[--cc->nr[z][k]];
-                    unhold(pa, c, idx, z, k);
-                }
-            }
-        }
-    }
 }

@@ -167,9 +167,39 @@ int free_checked(struct page_alloc *pa, pfn_t f, unsigned k);
 /* mm/page_alloc.c: pa_alloc() on the heap alone, never draining a cache. */
 pfn_t heap_alloc(struct page_alloc *pa, unsigned order, unsigned flags);
 
-/* mm/page_cpu.c */
-uint64_t cache_frames(const struct page_alloc *pa, unsigned z);
-int64_t cache_inuse(const struct page_alloc *pa);
+/* ---- per-CPU caches (mm/page_cpu.c; their way back to the lists, mm/page_table.c) ---- */
+
+/* A cached block's head: FREE, held by `cpu`'s cache. */
+#define CACHED_INFO(k, cpu) (PA_INFO(PA_FREE, k) | PA_F_CACHED | (uint32_t)(cpu) << PA_OWNER_SHIFT)
+
+static inline pfn_t frame_of(const struct page_alloc *pa, uint32_t idx)
+{
+    return idx + pa->delta[pa->table[idx].rid];
+}
+
+/* FREE frames the caches hold in zone z. */
+static inline uint64_t cache_frames(const struct page_alloc *pa, unsigned z)
+{
+    uint64_t n = 0;
+
+    for (unsigned c = 0; c < PA_MAX_CPUS; c++)
+        n += pa->cpu[c].cached[z];
+    return n;
+}
+
+/* INUSE frames the caches moved, not in pa->count[PA_INUSE]. */
+static inline int64_t cache_inuse(const struct page_alloc *pa)
+{
+    int64_t n = 0;
+
+    for (unsigned c = 0; c < PA_MAX_CPUS; c++)
+        n += pa->cpu[c].inuse;
+    return n;
+}
+
+/* mm/page_table.c */
+void cache_unhold(struct page_alloc *pa, unsigned cpu, uint32_t idx, unsigned z, unsigned k);
+uint64_t cache_drain_zone(struct page_alloc *pa, unsigned cpu, unsigned z);
 void cache_settle(struct page_alloc *pa, pfn_t a, pfn_t b);
 
 #endif

@@ -199,6 +199,77 @@ void emit_blocks(struct page_alloc *pa, const struct pa_range *r, uint32_t info,
     }
 }
 
+/* ---- per-CPU caches: the way back to the lists ---------------------------------------- */
+
+/*
+ * A cached block (mm/page_cpu.c) is FREE but off the lists, on its CPU's
+ * stack. These put cached blocks on the lists, coalesced: the holder
+ * changes, the state does not. They run with the heap's lists and the
+ * CPU's cache both held (mm/page_smp.c).
+ */
+
+/* The cached block at table index idx, already off CPU cpu's stack -> the lists. */
+void cache_unhold(struct page_alloc *pa, unsigned cpu, uint32_t idx, unsigned z, unsigned k)
+{
+    pa->cpu[cpu].cached[z] -= 1ULL << k;
+    free_insert(pa, &pa->range[pa->table[idx].rid], frame_of(pa, idx), k);
+}
+
+/* Every block CPU cpu holds in zone z -> the lists; how many frames. */
+uint64_t cache_drain_zone(struct page_alloc *pa, unsigned cpu, unsigned z)
+{
+    struct pa_cpu *cc = &pa->cpu[cpu];
+    uint64_t n = cc->cached[z];
+
+    for (unsigned k = 0; k < PA_CACHE_ORDERS; k++)
+        while (cc->nr[z][k])
+            cache_unhold(pa, cpu, cc->idx[z][k][--cc->nr[z][k]], z, k);
+    return n;
+}
+
+uint64_t pa_drain(struct page_alloc *pa, unsigned cpu)
+{
+    uint64_t n = 0;
+
+    for (unsigned c = 0; c < PA_MAX_CPUS; c++)
+        if (cpu == PA_ALL_CPUS || cpu == c)
+            for (unsigned z = 0; z < PA_NR_ZONES; z++)
+                n += cache_drain_zone(pa, c, z);
+    return n;
+}
+
+/*
+ * An operation is about to change FREE frames of [a, b): every cached
+ * block that meets it goes to the lists first (the operation acts on
+ * listed blocks), as defer_settle() does for deferred memory.
+ */
+void cache_settle(struct page_alloc *pa, pfn_t a, pfn_t b)
+{
+    for (unsigned c = 0; c < PA_MAX_CPUS; c++) {
+        struct pa_cpu *cc = &pa->cpu[c];
+
+        for (unsigned z = 0; z < PA_NR_ZONES; z++) {
+            if (!cc->cached[z])
+                continue;
+            for (unsigned k = 0; k < PA_CACHE_ORDERS; k++) {
+                uint32_t *st = cc->idx[z][k];
+
+                for (uint32_t j = 0; j < cc->nr[z][k];) {
+                    uint32_t idx = st[j];
+                    pfn_t f = frame_of(pa, idx);
+
+                    if (f >= b || f + (1ULL << k) <= a) {
+                        j++;
+                        continue;
+                    }
+                    st[j] = st[--cc->nr[z][k]];
+                    cache_unhold(pa, c, idx, z, k);
+                }
+            }
+        }
+    }
+}
+
 /* ---- what covers a frame ----------------------------------------------------------- */
 
 /* The deferred extent of range rid holding p, or the first one after p; -1 if none. */

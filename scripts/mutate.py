@@ -36,6 +36,7 @@ ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), '..'))
 WORK = os.path.join(ROOT, 'build', 'mutate')
 EQUIV_FILE = 'tests/mutate-equivalents.txt'
 DEFAULT_FILES = ('mm/page_alloc.c mm/page_table.c mm/page_range.c mm/page_check.c mm/page_cpu.c '
+                 'mm/page_smp.c '
                  'mm/page_state.c mm/page_ref.c mm/memblock.c mm/e820.c '
                  'mm/scratch.c mm/extra_mem.c xen/p2m.c xen/grant_table.c '
                  'xen/evtchn_2l.c xen/xs_msg.c xen/xs_ring.c xen/xs_events.c '

@@ -141,6 +141,7 @@ clang_build() {
 
 stage "host unit tests"         build/host/hosttests
 stage "allocator model, 8-frame chunks" build/host/hosttests-o3
+stage "allocator on several CPUs, ThreadSanitizer" build/host/hosttests-tsan
 stage "host tests: a filter matching nothing fails" \
     expect_status 1 'no test name contains "no_such_test"' build/host/hosttests no_such_test
 stage "host CLI tests"          cli_tests
