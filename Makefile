@@ -196,7 +196,7 @@ BENCHES    := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRCS))
 $(B)/bench/%: bench/%.c $(HOPT_PURE)
 	@mkdir -p $(dir $@)
 	@echo "  HOSTLD  $@"
-	@$(HOSTCC) $(HCFLAGS) $(HOPT) -o $@ $^ -lm
+	@$(HOSTCC) $(HCFLAGS) $(HOPT) -o $@ $^ -lm -pthread
 
 # The domU rig's Linux peer (tests/domu/linux_peer.c), run in the rig's
 # dom0: static, on Xen's own libxengnttab/libxenevtchn/libxenstore

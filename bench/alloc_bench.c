@@ -48,6 +48,7 @@
 #include <sys/mman.h>
 #include <valgrind/callgrind.h>
 #include <pvhk/page_alloc.h>
+#include <pvhk/page_smp.h>
 #if __has_include(<pvhk/page_ref.h>)
 #include <pvhk/page_ref.h>
 #define BENCH_HAVE_REF 1
@@ -80,6 +81,11 @@ struct alloc_ops {
  * and are inlined away.
  */
 #define BENCH_IMPL(P, T, NO_FRAME, MAX_ORDER, ZEROED, FREE_STATE)                       \
+    BENCH_IMPL_AS(P, T, NO_FRAME, MAX_ORDER, ZEROED, FREE_STATE, #P "_alloc", #P "_free")
+
+/* The same, with the names callgrind sees for the alloc and free calls
+ * (a wrapper inlined into the bench calls them from the bench's code). */
+#define BENCH_IMPL_AS(P, T, NO_FRAME, MAX_ORDER, ZEROED, FREE_STATE, FN_ALLOC, FN_FREE)    \
     static T bench_##P;                                                                \
     INLINE size_t P##_w_table_bytes(uint64_t n) { return P##_table_bytes(n); }   \
     INLINE void P##_w_setup(void *s, void *t, uint64_t n, unsigned f)            \
@@ -94,7 +100,7 @@ struct alloc_ops {
     { return P##_free(s, f, k); }                                                       \
     INLINE uint64_t P##_w_nr_free(void *s) { return P##_nr_frames(s, FREE_STATE); } \
     static const struct alloc_ops P##_ops = {                                           \
-        #P, #P "_alloc", #P "_free", #P "_setup," #P "_add_range," #P "_init_range",    \
+        #P, FN_ALLOC, FN_FREE, #P "_setup," #P "_add_range," #P "_init_range",          \
         P##_w_table_bytes, P##_w_setup, P##_w_add_range, P##_w_init_range,              \
         P##_w_alloc, P##_w_free, P##_w_nr_free, NO_FRAME, MAX_ORDER, ZEROED,            \
     };                                                                                  \
@@ -358,11 +364,68 @@ BENCH_IMPL(pa, struct page_alloc, PA_NO_FRAME, PA_MAX_ORDER, PA_TABLE_ZEROED, PA
 BENCH_IMPL(pr, struct page_ref, PA_NO_FRAME, PA_MAX_ORDER, PA_TABLE_ZEROED, PA_FREE)
 #endif
 
+/*
+ * The per-CPU path, on CPU 0: `pac`, pa_alloc_on()/pa_free_on() (the
+ * cache, no lock: what one CPU's operation costs in itself); `pas`,
+ * pas_alloc()/pas_free() (mm/page_smp.c: the same with CPU 0's lock, and
+ * the heap lock on a refill), as the kernel calls it.
+ */
+#define pac_table_bytes pa_table_bytes
+#define pac_setup       pa_setup
+#define pac_add_range   pa_add_range
+#define pac_init_range  pa_init_range
+#define pac_nr_frames   pa_nr_frames
+INLINE pfn_t pac_alloc(struct page_alloc *s, unsigned k, unsigned f)
+{
+    return pa_alloc_on(s, 0, k, f);
+}
+INLINE int pac_free(struct page_alloc *s, pfn_t f, unsigned k)
+{
+    return pa_free_on(s, 0, f, k);
+}
+BENCH_IMPL_AS(pac, struct page_alloc, PA_NO_FRAME, PA_MAX_ORDER, PA_TABLE_ZEROED, PA_FREE,
+              "pa_alloc_on", "pa_free_on")
+
+struct pas_state {
+    struct page_alloc pa;
+    struct pa_smp smp;
+};
+#define lk_table_bytes  pa_table_bytes
+INLINE void lk_setup(struct pas_state *s, void *t, uint64_t n, unsigned f)
+{
+    pa_setup(&s->pa, t, n, f);
+    pas_init(&s->smp, &s->pa, 2);
+}
+INLINE int lk_add_range(struct pas_state *s, uint64_t b, uint64_t n)
+{
+    return pa_add_range(&s->pa, b, n);
+}
+INLINE int lk_init_range(struct pas_state *s, uint64_t b, uint64_t n)
+{
+    return pa_init_range(&s->pa, b, n);
+}
+INLINE uint64_t lk_nr_frames(struct pas_state *s, enum pa_state st)
+{
+    return pa_nr_frames(&s->pa, st);
+}
+INLINE pfn_t lk_alloc(struct pas_state *s, unsigned k, unsigned f)
+{
+    return pas_alloc(&s->smp, 0, k, f, NULL);
+}
+INLINE int lk_free(struct pas_state *s, pfn_t f, unsigned k)
+{
+    return pas_free(&s->smp, 0, f, k, NULL, NULL);
+}
+BENCH_IMPL_AS(lk, struct pas_state, PA_NO_FRAME, PA_MAX_ORDER, PA_TABLE_ZEROED, PA_FREE,
+              "pas_alloc", "pas_free")
+
 static const struct {
     const struct alloc_ops *ops;
     void (*run)(const char *w);
 } impls[] = {
     { &pa_ops, pa_run },
+    { &pac_ops, pac_run },
+    { &lk_ops, lk_run },
 #ifdef BENCH_HAVE_REF
     { &pr_ops, pr_run },
 #endif

@@ -46,8 +46,8 @@ static const struct pa_frame *entry(const struct page_alloc *pa,
 /* Is table index idx on CPU c's stack for zone z, order k? */
 static bool on_stack(const struct pa_cpu *cc, unsigned z, unsigned k, uint32_t idx)
 {
-    for (uint32_t j = 0; j < cc->nr[z][k]; j++)
-        if (cc->idx[z][k][j] == idx)
+    for (uint32_t j = 0; j < cc->st[z][k].nr; j++)
+        if (cc->st[z][k].idx[j] == idx)
             return true;
     return false;
 }
@@ -230,10 +230,10 @@ static int check_caches(const struct page_alloc *pa, uint64_t (*ncached)[PA_NR_Z
 
         for (unsigned z = 0; z < PA_NR_ZONES; z++) {
             for (unsigned k = 0; k < PA_CACHE_ORDERS; k++) {
-                if (cc->nr[z][k] > PA_CACHE_SIZE)
+                if (cc->st[z][k].nr > PA_CACHE_SIZE)
                     return bad(v, PA_NO_FRAME, "cache stack overflows");
-                for (uint32_t j = 0; j < cc->nr[z][k]; j++) {
-                    uint32_t idx = cc->idx[z][k][j];
+                for (uint32_t j = 0; j < cc->st[z][k].nr; j++) {
+                    uint32_t idx = cc->st[z][k].idx[j];
                     const struct pa_frame *e = &pa->table[idx];
                     pfn_t f;
 
@@ -245,10 +245,10 @@ static int check_caches(const struct page_alloc *pa, uint64_t (*ncached)[PA_NR_Z
                     if (pa_zone_of(f) != z)
                         return bad(v, f, "cached block on the wrong zone's stack");
                 }
-                n += cc->nr[z][k];
+                n += cc->st[z][k].nr;
             }
-            if (ncached[c][z] != cc->cached[z])
-                return bad(v, PA_NO_FRAME, "cached-frame counter differs from a recount");
+            if (ncached[c][z] != cpu_frames(cc, z))
+                return bad(v, PA_NO_FRAME, "cached frames differ from the stacks' blocks");
         }
         if (n != nheads[c])
             return bad(v, PA_NO_FRAME, "cache stack holds a block twice");
@@ -342,8 +342,8 @@ int pa_check(const struct page_alloc *pa, struct pa_violation *v)
     for (unsigned s = PA_OFFLINING; s < PA_NR_STATES; s++)
         if (cnt[s] != pa->count[s])
             return bad(v, PA_NO_FRAME, "state counter differs from a recount");
-    if (high != !!pa->has_high)
-        return bad(v, PA_NO_FRAME, "has_high differs from the ranges");
+    if (pa->nr_ranges && high == !!pa->low_only)
+        return bad(v, PA_NO_FRAME, "low_only differs from the ranges");
     err = check_caches(pa, ncached, nheads, v);
     if (err)
         return err;

@@ -177,13 +177,24 @@ static inline pfn_t frame_of(const struct page_alloc *pa, uint32_t idx)
     return idx + pa->delta[pa->table[idx].rid];
 }
 
+/* FREE frames CPU cc's cache holds in zone z (counted from its stacks:
+ * the fast paths keep no counter of them). */
+static inline uint64_t cpu_frames(const struct pa_cpu *cc, unsigned z)
+{
+    uint64_t n = 0;
+
+    for (unsigned k = 0; k < PA_CACHE_ORDERS; k++)
+        n += (uint64_t)cc->st[z][k].nr << k;
+    return n;
+}
+
 /* FREE frames the caches hold in zone z. */
 static inline uint64_t cache_frames(const struct page_alloc *pa, unsigned z)
 {
     uint64_t n = 0;
 
     for (unsigned c = 0; c < PA_MAX_CPUS; c++)
-        n += pa->cpu[c].cached[z];
+        n += cpu_frames(&pa->cpu[c], z);
     return n;
 }
 
@@ -198,7 +209,7 @@ static inline int64_t cache_inuse(const struct page_alloc *pa)
 }
 
 /* mm/page_table.c */
-void cache_unhold(struct page_alloc *pa, unsigned cpu, uint32_t idx, unsigned z, unsigned k);
+void cache_unhold(struct page_alloc *pa, uint32_t idx, unsigned k);
 uint64_t cache_drain_zone(struct page_alloc *pa, unsigned cpu, unsigned z);
 void cache_settle(struct page_alloc *pa, pfn_t a, pfn_t b);
 

@@ -749,3 +749,12 @@ pfn_t pr_cache_fill(struct page_ref *pa, unsigned cpu, unsigned order, unsigned 
 {
     return pr_alloc_on(pa, cpu, order, flags);
 }
+
+int pr_cache_free_heap(struct page_ref *pa, unsigned cpu, pfn_t frame, unsigned order)
+{
+    (void)pa;
+    (void)cpu;
+    (void)frame;
+    (void)order;
+    return PA_CACHE_MISS;
+}

@@ -91,14 +91,23 @@ int pas_free(struct pa_smp *s, unsigned cpu, pfn_t f, unsigned order, pfn_t *err
     if (cpu < s->nr_cpus) {
         pa_lock(&s->cpu[cpu].lock);
         rc = pa_cache_put(pa, cpu, f, order);
-        if (rc == PA_OK)
+        if (rc != PA_OK) {
+            /* A full stack, another range, an order not cached: with the
+             * heap lock too. */
+            pa_lock(&s->heap);
+            rc = pa_cache_free_heap(pa, cpu, f, order);
+            if (rc == PA_OK)
+                take_stamp(s, stamp);
+            pa_unlock(&s->heap);
+        } else {
             take_stamp(s, stamp);
+        }
         pa_unlock(&s->cpu[cpu].lock);
         if (rc == PA_OK)
             return PA_OK;
     }
-    /* Not for the cache (a full stack, a large order, a block that is not
-     * a plain in-use one): checked, with every lock. */
+    /* Not a plain in-use block (an error, an offlining or reserved block,
+     * the uninitialised-free path): checked, with every lock. */
     pas_lock_all(s);
     rc = cpu < s->nr_cpus ? pa_free_on(pa, cpu, f, order) : pa_free(pa, f, order);
     if (rc && err_frame)

@@ -53,10 +53,11 @@ void touch_chunk(struct page_alloc *pa, const struct pa_range *r, pfn_t f)
         if (r->unbacked)
             emit_blocks(pa, r, PA_INFO(PA_RELEASED, 0), a, b);
     }
-    /* Once the last chunk of a range is touched, pa_free() skips the bit test. */
+    /* Once the last chunk of a range is touched, pa_free() skips the bit
+     * test. Atomic: a per-CPU cache reads it without the heap's lock. */
     if (--rw->untouched)
         return;
-    rw->all_touched = 1;
+    __atomic_store_n(&rw->all_touched, 1, __ATOMIC_RELAXED);
     if (rw == &pa->range[pa->last_range])
         pa->cur = *rw;
 }
@@ -209,9 +210,8 @@ void emit_blocks(struct page_alloc *pa, const struct pa_range *r, uint32_t info,
  */
 
 /* The cached block at table index idx, already off CPU cpu's stack -> the lists. */
-void cache_unhold(struct page_alloc *pa, unsigned cpu, uint32_t idx, unsigned z, unsigned k)
+void cache_unhold(struct page_alloc *pa, uint32_t idx, unsigned k)
 {
-    pa->cpu[cpu].cached[z] -= 1ULL << k;
     free_insert(pa, &pa->range[pa->table[idx].rid], frame_of(pa, idx), k);
 }
 
@@ -219,11 +219,11 @@ void cache_unhold(struct page_alloc *pa, unsigned cpu, uint32_t idx, unsigned z,
 uint64_t cache_drain_zone(struct page_alloc *pa, unsigned cpu, unsigned z)
 {
     struct pa_cpu *cc = &pa->cpu[cpu];
-    uint64_t n = cc->cached[z];
+    uint64_t n = cpu_frames(cc, z);
 
     for (unsigned k = 0; k < PA_CACHE_ORDERS; k++)
-        while (cc->nr[z][k])
-            cache_unhold(pa, cpu, cc->idx[z][k][--cc->nr[z][k]], z, k);
+        while (cc->st[z][k].nr)
+            cache_unhold(pa, cc->st[z][k].idx[--cc->st[z][k].nr], k);
     return n;
 }
 
@@ -249,12 +249,12 @@ void cache_settle(struct page_alloc *pa, pfn_t a, pfn_t b)
         struct pa_cpu *cc = &pa->cpu[c];
 
         for (unsigned z = 0; z < PA_NR_ZONES; z++) {
-            if (!cc->cached[z])
+            if (!cpu_frames(cc, z))
                 continue;
             for (unsigned k = 0; k < PA_CACHE_ORDERS; k++) {
-                uint32_t *st = cc->idx[z][k];
+                uint32_t *st = cc->st[z][k].idx;
 
-                for (uint32_t j = 0; j < cc->nr[z][k];) {
+                for (uint32_t j = 0; j < cc->st[z][k].nr;) {
                     uint32_t idx = st[j];
                     pfn_t f = frame_of(pa, idx);
 
@@ -262,8 +262,8 @@ void cache_settle(struct page_alloc *pa, pfn_t a, pfn_t b)
                         j++;
                         continue;
                     }
-                    st[j] = st[--cc->nr[z][k]];
-                    cache_unhold(pa, c, idx, z, k);
+                    st[j] = st[--cc->st[z][k].nr];
+                    cache_unhold(pa, idx, k);
                 }
             }
         }
@@ -435,8 +435,7 @@ int pa_add_range(struct page_alloc *pa, pfn_t start, uint64_t count)
     r->unbacked = 0;
     pa->used += count;
     pa->nr_chunks += nch;
-    if (end > PA_LOW_LIMIT)
-        pa->has_high = 1;
+    pa->low_only = pa->nr_ranges == 1 ? end <= PA_LOW_LIMIT : pa->low_only && end <= PA_LOW_LIMIT;
     return PA_OK;
 }
 

@@ -4,7 +4,8 @@
 # natively (ns/op) and under callgrind (allocator instructions per call), and
 # prints one table. Called by `make bench`; B= selects the build directory
 # (default build), IMPL= the implementation (default pa; `alloc_bench -l`
-# lists those built in).
+# lists those built in), SCENARIOS= the scenarios counted under callgrind
+# (default "s1cold s1hot s2 s3"), INIT=0 leaves out the init figures.
 #
 # Instruction counts: what a call costs is the inclusive cost of its call
 # arc in callgrind's output: every instruction executed from the call to the
@@ -29,6 +30,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${B:-build}
 IMPL=${IMPL:-pa}
+SCENARIOS=${SCENARIOS:-s1cold s1hot s2 s3}
+INIT=${INIT:-1}
 scripts/deps.sh bench
 make -s B="$B" "$B/bench/alloc_bench"
 bin=$B/bench/alloc_bench
@@ -39,7 +42,11 @@ read -r _ fn_alloc fn_free fn_init < <("$bin" -l | awk -v i="$IMPL" '$1 == i') |
     echo "bench-alloc: no implementation '$IMPL' in $bin" >&2; exit 2; }
 
 echo "== native run ($IMPL; ns; noisy on a shared machine) =="
-"$bin" -i "$IMPL" all | tee "$tmp/native"
+if [ "$INIT" = 1 ]; then
+    "$bin" -i "$IMPL" all | tee "$tmp/native"
+else
+    for s in $SCENARIOS; do "$bin" -i "$IMPL" "$s"; done | tee "$tmp/native"
+fi
 
 cg() {       # cg SCENARIO: run it under callgrind into $tmp/SCENARIO.cg
     valgrind --tool=callgrind --collect-atstart=no --instr-atstart=no --compress-strings=no \
@@ -70,7 +77,7 @@ per() { awk -v i="$1" -v n="$2" 'BEGIN { printf "%.1f", n ? i / n : 0 }'; }
 echo
 echo "== callgrind: $IMPL instructions per call (inclusive; validation always on) =="
 printf '%-8s %12s %12s   %s\n' scenario "Ir/alloc" "Ir/free" "target"
-for s in s1cold s1hot s2 s3; do
+for s in $SCENARIOS; do
     out=$(cg "$s" | grep "^$s ")
     na=$(field "$out" allocs); nf=$(field "$out" frees)
     read -r ca ia < <(arcs "$tmp/$s.cg" "$fn_alloc")
@@ -90,6 +97,7 @@ for s in s1cold s1hot s2 s3; do
     printf '%-8s %12s %12s   %s\n' "$s" "$pa" "$pf" "$tgt"
 done
 
+[ "$INIT" = 1 ] || exit 0
 echo
 echo "== callgrind: init (${fn_init//,/ + }; the clock reads are not counted) =="
 for s in init4g init64g lazy4g lazy64g; do

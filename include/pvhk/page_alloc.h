@@ -59,6 +59,7 @@
 #define pa_cache_get            pr_cache_get
 #define pa_cache_put            pr_cache_put
 #define pa_cache_fill           pr_cache_fill
+#define pa_cache_free_heap      pr_cache_free_heap
 #else
 
 /* Lazy-zeroing chunk: one maximal block (docs/allocator.md, "Representation"). */
@@ -141,16 +142,23 @@ _Static_assert(PA_ALLOC_LOW == PA_ZONE_LOW && PA_ZONE_HIGH == 0, "pa_alloc() zon
  * operations (which the concurrent entry points run with every cache
  * locked). A cache line of its own start: CPUs never share one.
  */
-#define PA_CACHE_SIZE   32      /* blocks per zone and order */
+#define PA_CACHE_SIZE   30      /* blocks per zone and order: a stack is 128 bytes */
 #define PA_CACHE_BATCH  8       /* taken from the heap at once; given back when full */
 
+struct pa_stack {
+    uint32_t nr, pad;
+    uint32_t idx[PA_CACHE_SIZE];        /* table indices, the top at nr - 1 */
+};
+
 struct pa_cpu {
-    uint32_t nr[PA_NR_ZONES][PA_CACHE_ORDERS];
-    uint32_t idx[PA_NR_ZONES][PA_CACHE_ORDERS][PA_CACHE_SIZE];
-    uint64_t cached[PA_NR_ZONES];       /* FREE frames held, per zone */
+    struct pa_stack st[PA_NR_ZONES][PA_CACHE_ORDERS];
     int64_t inuse;                      /* INUSE frames gained through this cache
                                          * (cache allocs minus cache frees) */
-    uint32_t rid;                       /* the range of the last cache free */
+    /* The range of the last cache free, copied (ranges never move): a
+     * free in it needs no lookup. all_touched may lag the range's (it
+     * only ever becomes 1): then the chunk's bit is tested. */
+    pfn_t start, len, delta;
+    uint32_t rid, all_touched;
 } __attribute__((aligned(64)));
 
 struct page_alloc {
@@ -168,7 +176,7 @@ struct page_alloc {
     unsigned nr_defer;
     uint64_t nr_deferred;               /* frames in defer[]: FREE, not on a list */
     uint64_t touched[(PA_MAX_CHUNKS + 63) / 64];
-    uint32_t has_high;                  /* some range lies at or above 4 GiB */
+    uint32_t low_only;                  /* every range lies below 4 GiB (PA_ZONE_LOW) */
     struct pa_cpu cpu[PA_MAX_CPUS];
     /* Valid below nr_ranges / nr_defer only: pa_setup() zeroes nothing from here. */
     pfn_t delta[PA_MAX_RANGES];         /* range[i].delta, for pa_alloc(): an
@@ -283,10 +291,15 @@ int pa_cache_cpu(const struct page_alloc *pa, pfn_t frame);
  *                  a cacheable order) went into the cache, else
  *                  PA_CACHE_MISS: nothing changed, pa_free_on() decides;
  *   pa_cache_fill: pa_alloc() on the heap and this CPU's cache (a batch
- *                  may join the cache), PA_NO_FRAME without draining others.
+ *                  may join the cache), PA_NO_FRAME without draining others;
+ *   pa_cache_free_heap: a free pa_cache_put() could not take (a full stack,
+ *                  a range change, an order not cached) with the heap too:
+ *                  PA_OK, or PA_CACHE_MISS for anything but a plain in-use
+ *                  block (nothing changed: pa_free_on() checks it).
  */
 pfn_t pa_cache_get(struct page_alloc *pa, unsigned cpu, unsigned order, unsigned flags);
 int pa_cache_put(struct page_alloc *pa, unsigned cpu, pfn_t frame, unsigned order);
 pfn_t pa_cache_fill(struct page_alloc *pa, unsigned cpu, unsigned order, unsigned flags);
+int pa_cache_free_heap(struct page_alloc *pa, unsigned cpu, pfn_t frame, unsigned order);
 
 #endif

@@ -76,5 +76,6 @@ int pr_cache_cpu(const struct page_ref *pa, pfn_t frame);
 pfn_t pr_cache_get(struct page_ref *pa, unsigned cpu, unsigned order, unsigned flags);
 int pr_cache_put(struct page_ref *pa, unsigned cpu, pfn_t frame, unsigned order);
 pfn_t pr_cache_fill(struct page_ref *pa, unsigned cpu, unsigned order, unsigned flags);
+int pr_cache_free_heap(struct page_ref *pa, unsigned cpu, pfn_t frame, unsigned order);
 
 #endif
