@@ -20,11 +20,14 @@
 #include <pvhk/xen.h>
 #include <pvhk/xenbus.h>
 #include <pvhk/p2m.h>
+#include <pvhk/page_smp.h>
+#include <pvhk/scratch.h>
 #include <xen/hvm/hvm_op.h>
 #include <xen/hvm/params.h>
 
 struct memblock memblock;
 struct page_alloc heap;
+struct pa_smp heap_smp;
 uint64_t heap_boot_uninit, heap_boot_deferred, heap_boot_eager;
 pfn_t heap_early_test_pfn[2];
 pfn_t heap_first_deferred;
@@ -306,6 +309,64 @@ void memblock_boot_init(void)
  * heap_init()), and give the pool its space (dom0: UNUSABLE extra memory;
  * domU: released RAM).
  */
+/*
+ * The P2M's and the scratch pool's frame-table calls, each made with every
+ * heap lock held (pas_lock_all(), docs/allocator.md "Concurrency"): a
+ * range operation sees no cache half-way through a change, and no CPU's
+ * allocation sees the range half-changed. The P2M's and the pool's own
+ * locks, where they have them, come first in the lock order.
+ */
+static struct p2m_frame_ops p2m_fops_raw;
+static struct scratch_frame_ops scratch_ops_raw;
+
+#define LOCKED(expr) ({ __typeof__(expr) rc_; pas_lock_all(&heap_smp); rc_ = (expr); \
+                        pas_unlock_all(&heap_smp); rc_; })
+
+static int lk_release(void *ft, uint64_t pfn, uint64_t n)
+{
+    return LOCKED(p2m_fops_raw.release(ft, pfn, n));
+}
+
+static int lk_check_release(void *ft, uint64_t pfn, uint64_t n)
+{
+    return LOCKED(p2m_fops_raw.check_release(ft, pfn, n));
+}
+
+static int lk_populate(void *ft, uint64_t pfn, uint64_t n)
+{
+    return LOCKED(p2m_fops_raw.populate(ft, pfn, n));
+}
+
+static uint64_t lk_alloc(void *ft, unsigned int order)
+{
+    return LOCKED(p2m_fops_raw.alloc(ft, order));
+}
+
+static int lk_free(void *ft, uint64_t pfn, unsigned int order)
+{
+    return LOCKED(p2m_fops_raw.free(ft, pfn, order));
+}
+
+static bool lk_is_released(void *ft, uint64_t pfn)
+{
+    return LOCKED(p2m_fops_raw.is_released(ft, pfn));
+}
+
+static enum scratch_fstate lk_state(void *ft, uint64_t pfn)
+{
+    return LOCKED(scratch_ops_raw.state(ft, pfn));
+}
+
+static int lk_claim(void *ft, uint64_t pfn, uint64_t n)
+{
+    return LOCKED(scratch_ops_raw.claim(ft, pfn, n));
+}
+
+static int lk_unclaim(void *ft, uint64_t pfn, uint64_t n)
+{
+    return LOCKED(scratch_ops_raw.unclaim(ft, pfn, n));
+}
+
 static void p2m_boot(paddr_t domu_scratch, uint64_t domu_scratch_pages)
 {
     struct p2m_frame_ops fops;
@@ -313,7 +374,9 @@ static void p2m_boot(paddr_t domu_scratch, uint64_t domu_scratch_pages)
     struct p2m_result res;
     int rc;
 
-    p2m_pa_frame_ops(&fops, &heap);
+    p2m_pa_frame_ops(&p2m_fops_raw, &heap);
+    fops = (struct p2m_frame_ops){ lk_release, p2m_fops_raw.check_release ? lk_check_release : NULL,
+                                   lk_populate, lk_alloc, lk_free, lk_is_released, &heap };
     p2m_init(&p2m, &p2m_xen_ops, &fops, 0);
     rc = p2m_boot_trim(&p2m, ram, nr_ram, boot_target, &res);
     p2m_print_result("boot trim", rc, &res);
@@ -322,7 +385,8 @@ static void p2m_boot(paddr_t domu_scratch, uint64_t domu_scratch_pages)
     p2m_set_ranges(&p2m, ram, nr_ram, &extra_mem);
     p2m_ready = true;
 
-    scratch_pa_ops(&sops, &heap);
+    scratch_pa_ops(&scratch_ops_raw, &heap);
+    sops = (struct scratch_frame_ops){ lk_state, lk_claim, lk_unclaim, &heap };
     scratch_init(&scratch, &extra_mem, &sops);
     if (domu_scratch_pages) {
         pfn_t s = PFN_DOWN(domu_scratch);
@@ -434,6 +498,7 @@ void heap_init(void)
     /* Not zeroed here: page_alloc zeroes the table chunk by chunk when it
      * first touches one, which keeps boot cost independent of RAM size. */
     pa_setup(&heap, (struct pa_frame *)(uintptr_t)tbl, frames, 0);
+    pas_init(&heap_smp, &heap, PA_MAX_CPUS);
 
     for (uint32_t i = 0; i < e820.nr; i++) {
         const struct e820_entry *e = &e820.entries[i];
@@ -522,31 +587,23 @@ void heap_print(const char *when)
 }
 
 /*
- * The heap, and the frame table, scratch pool and P2M account on it, are
- * the boot CPU's alone: nothing here takes a lock (docs/smp.md). The entry
- * points refuse other CPUs rather than corrupt the table quietly.
+ * The heap from every CPU (mm/page_smp.c, docs/allocator.md "Concurrency"):
+ * a CPU's allocations and frees of small orders go through its own cache
+ * under its own lock; the rest takes the heap lock, or every lock.
  */
-static void heap_cpu_check(const char *what)
-{
-    if (smp_processor_id() != 0)
-        panic("heap: %s on CPU %u: the heap is used from the boot CPU only", what,
-              smp_processor_id());
-}
-
 void *alloc_pages(unsigned order, unsigned flags)
 {
-    heap_cpu_check("alloc_pages");
-    pfn_t f = pa_alloc(&heap, order, flags);
+    pfn_t f = pas_alloc(&heap_smp, smp_processor_id(), order, flags, NULL);
 
     return f == PA_NO_FRAME ? NULL : (void *)(uintptr_t)PFN_PHYS(f);
 }
 
 void free_pages(void *va, unsigned order)
 {
-    heap_cpu_check("free_pages");
-    int rc = pa_free(&heap, PFN_DOWN((uintptr_t)va), order);
+    pfn_t err = PA_NO_FRAME;
+    int rc = pas_free(&heap_smp, smp_processor_id(), PFN_DOWN((uintptr_t)va), order, &err, NULL);
 
     if (rc)
         panic("free_pages(%p, order %u): %s (frame 0x%llx)", va, order, pa_strerror(rc),
-              (unsigned long long)heap.err_frame);
+              (unsigned long long)err);
 }

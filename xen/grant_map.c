@@ -446,10 +446,12 @@ int gnt_selfmap_restore(uint64_t gfn)
 
     if (!p2m_ready || !p2m.synced)
         return -XEN_ENODEV;
-    if (pa_state(&heap, gfn) != PA_INUSE)
-        return -XEN_EINVAL;
-    if (pa_release(&heap, gfn, 1))
-        return -XEN_EBUSY;
+    pas_lock_all(&heap_smp);        /* the frame table: every heap lock */
+    rc = pa_state(&heap, gfn) != PA_INUSE ? -XEN_EINVAL :
+         pa_release(&heap, gfn, 1) ? -XEN_EBUSY : 0;
+    pas_unlock_all(&heap_smp);
+    if (rc)
+        return rc;
     p2m.backed--;
     p2m.offset++;
     rc = p2m_check(&p2m, &res);

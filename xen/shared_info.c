@@ -29,7 +29,10 @@ int xen_shared_info_map(pfn_t gpfn)
      * we lose whatever was there); in a hole, it may be claimed later by a
      * PCI BAR or another mapping.
      */
-    if (pa_state(&heap, gpfn) != PA_SCRATCH)
+    pas_lock_all(&heap_smp);
+    enum pa_state st = pa_state(&heap, gpfn);
+    pas_unlock_all(&heap_smp);
+    if (st != PA_SCRATCH)
         return -XEN_EINVAL;
     uint64_t pte = paging_lookup(pa, NULL);
     if (!(pte & PTE_P) || !(pte & PTE_W))

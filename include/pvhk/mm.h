@@ -13,6 +13,7 @@
 #include <pvhk/e820.h>
 #include <pvhk/memblock.h>
 #include <pvhk/page_alloc.h>
+#include <pvhk/page_smp.h>
 
 /* ---- the memory map (mm/boot_mm.c) --------------------------------------- */
 
@@ -31,6 +32,9 @@ uint64_t e820_top_inward(const struct e820_map *m);
 
 extern struct memblock memblock;
 extern struct page_alloc heap;
+/* The heap's locks: pas_lock_all(&heap_smp) around any pa_*() call on
+ * `heap` that may run while other CPUs allocate (include/pvhk/page_smp.h). */
+extern struct pa_smp heap_smp;
 
 /* Lazy init at work: free RAM initialised at boot, free RAM deferred, and
  * all frames still UNINITIALISED when heap_init() returned. */

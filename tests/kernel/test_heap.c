@@ -8,6 +8,7 @@
 #include <pvhk/selftest.h>
 #include <pvhk/string.h>
 #include <pvhk/boot.h>
+#include <pvhk/smp.h>
 
 static bool heap_consistent(struct ktest_ctx *t)
 {
@@ -295,4 +296,164 @@ KTEST(heap, low_allocation_after_high_memory_handed_out)
     for (unsigned i = 0; i < n; i++)
         KT_EXPECT(t, pa_free(&heap, blocks[i], orders[i]) == PA_OK);
     KT_EXPECT(t, heap_consistent(t));
+}
+
+/* ---- every CPU at once (docs/allocator.md "Concurrency") ------------------ */
+
+#define HJOB_LIVE   32
+
+struct hjob {
+    unsigned iters, allocs, fails, errors;
+    uint64_t first_bad;
+};
+
+static struct hjob hjobs[NR_CPUS];
+static unsigned hjob_ready, hjob_go;
+
+/*
+ * On each CPU at once: random allocations of orders 0-4 and frees, each
+ * page of a block tagged (CPU, sequence, page) when allocated and checked
+ * before it is freed. A block handed to two CPUs, or an overlap, shows as
+ * a tag another CPU wrote.
+ */
+static void heap_worker(void *arg)
+{
+    unsigned me = smp_processor_id();
+    struct hjob *j = &hjobs[me];
+    struct { uint64_t *va; unsigned k; uint64_t tag; } live[HJOB_LIVE];
+    unsigned nlive = 0;
+    uint64_t s = 0x9e3779b97f4a7c15ULL * (me + 1);
+
+    (void)arg;
+    __atomic_add_fetch(&hjob_ready, 1, __ATOMIC_ACQ_REL);
+    while (!__atomic_load_n(&hjob_go, __ATOMIC_ACQUIRE))
+        cpu_relax();
+    for (unsigned i = 0; i < j->iters || nlive; i++) {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        if (i < j->iters && nlive < HJOB_LIVE && (!nlive || (s & 1))) {
+            unsigned k = (unsigned)((s >> 8) % 5);
+            uint64_t *va = alloc_pages(k, 0), tag = (uint64_t)me << 48 | i;
+
+            j->allocs++;
+            if (!va) {
+                j->fails++;
+                continue;
+            }
+            for (uint64_t p = 0; p < (1ULL << k); p++) {
+                va[p * (PAGE_SIZE / 8)] = tag;
+                va[p * (PAGE_SIZE / 8) + 1] = p;
+            }
+            live[nlive].va = va;
+            live[nlive].k = k;
+            live[nlive++].tag = tag;
+        } else if (nlive) {
+            unsigned x = (unsigned)((s >> 16) % nlive);
+            uint64_t *va = live[x].va;
+
+            for (uint64_t p = 0; p < (1ULL << live[x].k); p++)
+                if (va[p * (PAGE_SIZE / 8)] != live[x].tag || va[p * (PAGE_SIZE / 8) + 1] != p) {
+                    if (!j->errors++)
+                        j->first_bad = PFN_DOWN((uintptr_t)va) + p;
+                }
+            free_pages(va, live[x].k);
+            live[x] = live[--nlive];
+        }
+    }
+}
+
+KTEST(heap, every_cpu_allocates_and_frees_at_once)
+{
+    struct pa_violation v;
+    unsigned me = smp_processor_id(), n = 0;
+    uint64_t free_before, free_after;
+    int rc;
+
+    pas_lock_all(&heap_smp);
+    pa_drain(&heap, PA_ALL_CPUS);
+    free_before = pa_nr_frames(&heap, PA_FREE);
+    pas_unlock_all(&heap_smp);
+    __atomic_store_n(&hjob_ready, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&hjob_go, 0, __ATOMIC_RELAXED);
+    for_each_cpu(c, &cpu_online_mask) {
+        hjobs[c] = (struct hjob){ .iters = 3000 };
+        if (c != me && smp_run_on(c, heap_worker, NULL) == 0)
+            n++;
+        else if (c != me)
+            hjobs[c].iters = 0;
+    }
+    /* Everyone at the start line, then all at once (this CPU too). */
+    while (__atomic_load_n(&hjob_ready, __ATOMIC_ACQUIRE) < n)
+        cpu_relax();
+    __atomic_store_n(&hjob_go, 1, __ATOMIC_RELEASE);
+    heap_worker(NULL);
+    for_each_cpu(c, &cpu_online_mask)
+        if (c != me && hjobs[c].iters)
+            smp_work_wait(c);
+    for_each_cpu(c, &cpu_online_mask) {
+        const struct hjob *j = &hjobs[c];
+
+        if (!j->iters)
+            continue;
+        ktest_note(t, "CPU %u: %u allocations (%u failed), %u bad tags", c, j->allocs, j->fails,
+                   j->errors);
+        KT_EXPECT(t, j->errors == 0);
+        KT_EXPECT(t, j->allocs > 0 && j->fails < j->allocs);
+    }
+    KT_EXPECT(t, n + 1 == num_online_cpus());
+    /* Everything back: with the caches drained, the free frames are those
+     * of before and coalesced (pa_check proves coalescing complete). */
+    pas_lock_all(&heap_smp);
+    pa_drain(&heap, PA_ALL_CPUS);
+    free_after = pa_nr_frames(&heap, PA_FREE);
+    rc = pa_check(&heap, &v);
+    pas_unlock_all(&heap_smp);
+    KT_EXPECT(t, free_after == free_before);
+    if (rc)
+        ktest_note(t, "pa_check: %s at frame 0x%llx", v.what, (unsigned long long)v.frame);
+    KT_EXPECT(t, rc == 0);
+}
+
+struct dfree {
+    pfn_t f, err;
+    int rc;
+};
+
+static void free_again(void *arg)
+{
+    struct dfree *d = arg;
+
+    d->rc = pas_free(&heap_smp, smp_processor_id(), d->f, 0, &d->err, NULL);
+}
+
+KTEST(heap, double_free_on_another_cpu_refused)
+{
+    struct dfree d = { .err = PA_NO_FRAME };
+    unsigned me = smp_processor_id(), other = NR_CPUS;
+    void *va;
+
+    for_each_cpu(c, &cpu_online_mask)
+        if (c != me && other == NR_CPUS)
+            other = c;
+    if (other == NR_CPUS)
+        KT_SKIP(t, "one CPU");
+    va = alloc_pages(0, 0);
+    KT_ASSERT(t, va != NULL);
+    d.f = PFN_DOWN((uintptr_t)va);
+    free_pages(va, 0);
+#ifndef PA_IMPL_REF
+    /* The block waits in this CPU's cache (the reference caches nothing). */
+    pas_lock_all(&heap_smp);
+    KT_EXPECT(t, pa_cache_cpu(&heap, d.f) == (int)me);
+    pas_unlock_all(&heap_smp);
+#endif
+    KT_ASSERT(t, smp_run_on(other, free_again, &d) == 0);
+    smp_work_wait(other);
+    ktest_note(t, "CPU %u frees frame 0x%llx again: %s", other, (unsigned long long)d.f,
+               pa_strerror(d.rc));
+    KT_EXPECT(t, d.rc == PA_E_DOUBLE_FREE && d.err == d.f);
+    pas_lock_all(&heap_smp);
+    KT_EXPECT(t, pa_state(&heap, d.f) == PA_FREE);
+    pas_unlock_all(&heap_smp);
 }
