@@ -24,6 +24,7 @@
  * event and subtracting it from every later target.)
  */
 #include <pvhk/printk.h>
+#include <pvhk/spinlock.h>
 #include <pvhk/xen.h>
 #include <pvhk/xenbus.h>
 
@@ -73,9 +74,11 @@ static void target_changed(void *arg, const char *path, const char *token)
     balloon.events++;
     balloon.target_kib = kib;
     balloon.wanted = want;
+    spin_lock(&p2m_lock);
     rc = p2m_set_target(&p2m, want, &res);
-    balloon.rc = rc;
     balloon.reached = p2m.backed;
+    spin_unlock(&p2m_lock);
+    balloon.rc = rc;
     balloon.reservation = res.reservation;
     if (rc || p2m.backed != want) {
         balloon.failures++;

@@ -16,6 +16,7 @@
 #include <pvhk/grant.h>
 #include <pvhk/hypercall.h>
 #include <pvhk/mm.h>
+#include <pvhk/spinlock.h>
 #include <pvhk/platform.h>
 #include <pvhk/printk.h>
 #include <pvhk/string.h>
@@ -229,7 +230,7 @@ static void run_flush(struct frame_run *r)
 {
     /* A run of single-frame gets may straddle two adjacent regions, which
      * one put refuses (changing nothing): then frame by frame. */
-    if (r->count && scratch_put(&scratch, r->pfn, r->count, NULL))
+    if (r->count && scratch_frames_put_run(r->pfn, r->count))
         for (uint64_t i = 0; i < r->count; i++)
             scratch_frames_put(r->pfn + i, 1);
     r->count = 0;
@@ -439,13 +440,11 @@ int gnt_copy(struct gnttab_copy *ops, unsigned n, struct gnttab_report *rep)
  * reservation. Then p2m_populate backs the frame afresh (+1 on both sides)
  * and hands it to the heap as FREE.
  */
-int gnt_selfmap_restore(uint64_t gfn)
+static int selfmap_restore_locked(uint64_t gfn)
 {
     struct p2m_result res;
     int rc;
 
-    if (!p2m_ready || !p2m.synced)
-        return -XEN_ENODEV;
     pas_lock_all(&heap_smp);        /* the frame table: every heap lock */
     rc = pa_state(&heap, gfn) != PA_INUSE ? -XEN_EINVAL :
          pa_release(&heap, gfn, 1) ? -XEN_EBUSY : 0;
@@ -462,5 +461,17 @@ int gnt_selfmap_restore(uint64_t gfn)
     rc = p2m_populate(&p2m, gfn, 1, &res);
     if (rc)
         p2m_print_result("gnttab self-map restore", rc, &res);
+    return rc;
+}
+
+int gnt_selfmap_restore(uint64_t gfn)
+{
+    int rc;
+
+    if (!p2m_ready || !p2m.synced)
+        return -XEN_ENODEV;
+    spin_lock(&p2m_lock);
+    rc = selfmap_restore_locked(gfn);
+    spin_unlock(&p2m_lock);
     return rc;
 }

@@ -14,6 +14,7 @@
 #include <pvhk/xen.h>
 #include <pvhk/e820.h>
 #include <pvhk/page_alloc.h>
+#include <pvhk/spinlock.h>
 #include <xen/memory.h>
 #include <xen/hvm/hvm_op.h>
 
@@ -67,17 +68,38 @@ const struct p2m_ops p2m_xen_ops = {
     .scrub = x_scrub,
 };
 
+spinlock_t p2m_lock = SPINLOCK_INIT("p2m");
+
 int scratch_frames_get(uint64_t count, uint64_t align, uint64_t *pfn)
 {
+    int rc;
+
     if (!scratch_ready)
         return -XEN_ENODEV;
-    return scratch_get(&scratch, count, align, pfn);
+    spin_lock(&p2m_lock);
+    rc = scratch_get(&scratch, count, align, pfn);
+    spin_unlock(&p2m_lock);
+    return rc;
+}
+
+int scratch_frames_put_run(uint64_t pfn, uint64_t count)
+{
+    int rc;
+
+    spin_lock(&p2m_lock);
+    rc = scratch_put(&scratch, pfn, count, NULL);
+    spin_unlock(&p2m_lock);
+    return rc;
 }
 
 int scratch_frames_put(uint64_t pfn, uint64_t count)
 {
     uint64_t bad = 0;
-    int rc = scratch_put(&scratch, pfn, count, &bad);
+    int rc;
+
+    spin_lock(&p2m_lock);
+    rc = scratch_put(&scratch, pfn, count, &bad);
+    spin_unlock(&p2m_lock);
 
     if (rc)
         printk("pvhk: scratch: refused to take back 0x%llx+%llu (frame 0x%llx): %d\n",

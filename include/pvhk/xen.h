@@ -112,6 +112,19 @@ extern const struct p2m_ops p2m_xen_ops;
  * from the scratch pool, panicking only if the pool cannot exist. */
 int scratch_frames_get(uint64_t count, uint64_t align, uint64_t *pfn);
 int scratch_frames_put(uint64_t pfn, uint64_t count);
+/* scratch_frames_put() of a run that may be refused as a whole (it then
+ * changes nothing and says nothing): non-zero on refusal. */
+int scratch_frames_put_run(uint64_t pfn, uint64_t count);
+
+/*
+ * The P2M account and the scratch pool: one lock for both, taken by every
+ * kernel path that changes either (balloon, scratch get/put, the grant
+ * self-map restore) from any CPU. Lock order: p2m_lock, then the heap's
+ * locks (the frame-table calls inside take those: mm/heap.c), never the
+ * other way (docs/p2m.md "Locking").
+ */
+struct spinlock;
+extern struct spinlock p2m_lock;
 
 void p2m_print_result(const char *what, int rc, const struct p2m_result *res);
 
