@@ -9,6 +9,9 @@
 #include <pvhk/string.h>
 #include <pvhk/boot.h>
 #include <pvhk/smp.h>
+#include <pvhk/spinlock.h>
+#include <pvhk/p2m.h>
+#include <pvhk/xen.h>
 
 static bool heap_consistent(struct ktest_ctx *t)
 {
@@ -361,6 +364,79 @@ static void heap_worker(void *arg)
             live[x] = live[--nlive];
         }
     }
+}
+
+/* heap_worker() on every online CPU but this one, `iters` steps each, all
+ * started together; returns how many. wait_workers() waits for them. */
+static unsigned start_workers(unsigned iters)
+{
+    unsigned me = smp_processor_id(), n = 0;
+
+    __atomic_store_n(&hjob_ready, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&hjob_go, 0, __ATOMIC_RELAXED);
+    for_each_cpu(c, &cpu_online_mask) {
+        hjobs[c] = (struct hjob){ .iters = c == me ? 0 : iters };
+        if (c != me && smp_run_on(c, heap_worker, NULL) == 0)
+            n++;
+        else if (c != me)
+            hjobs[c].iters = 0;
+    }
+    while (__atomic_load_n(&hjob_ready, __ATOMIC_ACQUIRE) < n)
+        cpu_relax();
+    __atomic_store_n(&hjob_go, 1, __ATOMIC_RELEASE);
+    return n;
+}
+
+static void wait_workers(void)
+{
+    for_each_cpu(c, &cpu_online_mask)
+        if (c != smp_processor_id() && hjobs[c].iters)
+            smp_work_wait(c);
+}
+
+/* One CPU balloons down and up while the others allocate and free: the
+ * account equals Xen's reservation at the end, no tag is wrong. */
+KTEST(heap, balloon_while_other_cpus_allocate)
+{
+    struct p2m_result r;
+    struct pa_violation v;
+    uint64_t before;
+    unsigned n, errors = 0, rounds = 0;
+    int rc = 0, crc;
+
+    if (!p2m_ready)
+        KT_SKIP(t, "no P2M: not under Xen");
+    if (num_online_cpus() < 2)
+        KT_SKIP(t, "one CPU");
+    spin_lock(&p2m_lock);
+    before = p2m.backed;
+    spin_unlock(&p2m_lock);
+    n = start_workers(3000);
+    for (; rounds < 4 && !rc; rounds++) {
+        spin_lock(&p2m_lock);
+        rc = p2m_set_target(&p2m, before - 2048, &r);       /* 8 MiB down */
+        if (!rc)
+            rc = p2m_set_target(&p2m, before, &r);          /* and back */
+        spin_unlock(&p2m_lock);
+        if (rc)
+            p2m_print_result("balloon during allocation", rc, &r);
+    }
+    wait_workers();
+    for_each_cpu(c, &cpu_online_mask)
+        errors += hjobs[c].errors;
+    spin_lock(&p2m_lock);
+    crc = p2m_check(&p2m, &r);
+    KT_EXPECT(t, p2m.backed == before);
+    spin_unlock(&p2m_lock);
+    ktest_note(t, "%u balloon rounds of 2048 pages while %u CPU(s) allocated; account %ld, "
+               "reservation %ld", rounds, n, r.expected, r.reservation);
+    KT_EXPECT(t, rc == 0 && crc == 0);
+    KT_EXPECT(t, n + 1 == num_online_cpus() && errors == 0);
+    pas_lock_all(&heap_smp);
+    pa_drain(&heap, PA_ALL_CPUS);
+    crc = pa_check(&heap, &v);
+    pas_unlock_all(&heap_smp);
+    KT_EXPECT(t, crc == 0);
 }
 
 KTEST(heap, every_cpu_allocates_and_frees_at_once)
