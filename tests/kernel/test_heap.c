@@ -311,7 +311,7 @@ struct hjob {
 };
 
 static struct hjob hjobs[NR_CPUS];
-static unsigned hjob_ready, hjob_go;
+static unsigned hjob_ready, hjob_go, hjob_stop;    /* stop: end the steps early */
 
 /*
  * On each CPU at once: random allocations of orders 0-4 and frees, each
@@ -332,6 +332,8 @@ static void heap_worker(void *arg)
     while (!__atomic_load_n(&hjob_go, __ATOMIC_ACQUIRE))
         cpu_relax();
     for (unsigned i = 0; i < j->iters || nlive; i++) {
+        if (i < j->iters && __atomic_load_n(&hjob_stop, __ATOMIC_RELAXED))
+            j->iters = i;       /* free what is held, then return */
         s ^= s << 13;
         s ^= s >> 7;
         s ^= s << 17;
@@ -374,6 +376,7 @@ static unsigned start_workers(unsigned iters)
 
     __atomic_store_n(&hjob_ready, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&hjob_go, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&hjob_stop, 0, __ATOMIC_RELAXED);
     for_each_cpu(c, &cpu_online_mask) {
         hjobs[c] = (struct hjob){ .iters = c == me ? 0 : iters };
         if (c != me && smp_run_on(c, heap_worker, NULL) == 0)
@@ -389,6 +392,7 @@ static unsigned start_workers(unsigned iters)
 
 static void wait_workers(void)
 {
+    __atomic_store_n(&hjob_stop, 1, __ATOMIC_RELAXED);
     for_each_cpu(c, &cpu_online_mask)
         if (c != smp_processor_id() && hjobs[c].iters)
             smp_work_wait(c);
@@ -402,6 +406,7 @@ KTEST(heap, balloon_while_other_cpus_allocate)
     struct pa_violation v;
     uint64_t before;
     unsigned n, errors = 0, rounds = 0;
+    uint64_t allocs = 0;
     int rc = 0, crc;
 
     if (!p2m_ready)
@@ -411,7 +416,7 @@ KTEST(heap, balloon_while_other_cpus_allocate)
     spin_lock(&p2m_lock);
     before = p2m.backed;
     spin_unlock(&p2m_lock);
-    n = start_workers(3000);
+    n = start_workers(20000);       /* until the balloon is done, at most this */
     for (; rounds < 4 && !rc; rounds++) {
         spin_lock(&p2m_lock);
         rc = p2m_set_target(&p2m, before - 2048, &r);       /* 8 MiB down */
@@ -422,14 +427,17 @@ KTEST(heap, balloon_while_other_cpus_allocate)
             p2m_print_result("balloon during allocation", rc, &r);
     }
     wait_workers();
-    for_each_cpu(c, &cpu_online_mask)
+    for_each_cpu(c, &cpu_online_mask) {
         errors += hjobs[c].errors;
+        allocs += hjobs[c].allocs;
+    }
     spin_lock(&p2m_lock);
     crc = p2m_check(&p2m, &r);
     KT_EXPECT(t, p2m.backed == before);
     spin_unlock(&p2m_lock);
-    ktest_note(t, "%u balloon rounds of 2048 pages while %u CPU(s) allocated; account %ld, "
-               "reservation %ld", rounds, n, r.expected, r.reservation);
+    ktest_note(t, "%u balloon rounds of 2048 pages while %u CPU(s) made %llu allocations; "
+               "account %ld, reservation %ld", rounds, n, (unsigned long long)allocs, r.expected,
+               r.reservation);
     KT_EXPECT(t, rc == 0 && crc == 0);
     KT_EXPECT(t, n + 1 == num_online_cpus() && errors == 0);
     pas_lock_all(&heap_smp);
@@ -452,6 +460,7 @@ KTEST(heap, every_cpu_allocates_and_frees_at_once)
     pas_unlock_all(&heap_smp);
     __atomic_store_n(&hjob_ready, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&hjob_go, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&hjob_stop, 0, __ATOMIC_RELAXED);
     for_each_cpu(c, &cpu_online_mask) {
         hjobs[c] = (struct hjob){ .iters = 3000 };
         if (c != me && smp_run_on(c, heap_worker, NULL) == 0)
