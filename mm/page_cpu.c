@@ -42,16 +42,15 @@ static inline unsigned cache_zone(const struct page_alloc *pa, unsigned flags)
     return (flags | pa->low_only) & PA_ALLOC_LOW;
 }
 
-/* The block at table index idx, INUSE (owner 0) and ours: cached by cpu. */
+/* The block at table index idx, just allocated from the lists (INUSE,
+ * owner 0): cached by cpu, FREE again. */
 static void hold(struct page_alloc *pa, unsigned cpu, uint32_t idx, unsigned z, unsigned k)
 {
-    struct pa_cpu *cc = &pa->cpu[cpu];
-
-    struct pa_stack *st = &cc->st[z][k];
+    struct pa_stack *st = &pa->cpu[cpu].st[z][k];
 
     info_store(&pa->table[idx], CACHED_INFO(k, cpu));
     st->idx[st->nr++] = idx;
-    cc->inuse -= 1ULL << k;
+    pa->count[PA_INUSE] -= 1ULL << k;
 }
 
 /* ---- the fast paths: one CPU's cache ---------------------------------------------- */
@@ -186,8 +185,6 @@ pfn_t pa_cache_fill(struct page_alloc *pa, unsigned cpu, unsigned order, unsigne
                 pa_free(pa, g, order);
             break;
         }
-        pa->count[PA_INUSE] -= 1ULL << order;
-        pa->cpu[cpu].inuse += 1ULL << order;    /* hold() counts it out again */
         hold(pa, cpu, (uint32_t)(g - pa->delta[pa_range_of(pa, g)]), z, order);
     }
     return f;
