@@ -23,6 +23,8 @@
 #include <pvhk/xen.h>
 #include <xen/memory.h>
 
+#include "gnt_util.h"
+
 #define SELF            ((domid_t)0)    /* dom0's own id */
 #define PEER            ((domid_t)1)    /* any other id: never mapped */
 #define BIG_REF         100000u
@@ -47,16 +49,6 @@ static bool gnt_ready(struct ktest_ctx *t)
     if (platform != PLATFORM_XEN_DOM0)                                      \
         KT_SKIP(t, "self-maps need our domid (dom0 only)");                 \
 } while (0)
-
-static bool account_matches(struct ktest_ctx *t)
-{
-    struct p2m_result r;
-    int rc = p2m_check(&p2m, &r);
-
-    if (rc)
-        ktest_note(t, "account %ld != reservation %ld", r.expected, r.reservation);
-    return rc == 0;
-}
 
 static uint64_t pattern(uint64_t frame, unsigned word)
 {
@@ -86,13 +78,6 @@ static bool all_ones(const void *va)
         if (p[w] != ~0ull)
             return false;
     return true;
-}
-
-/* Free scratch frames, plus the table frames taken from the pool (for
- * good: a grant-table frame is never unmapped) since we started. */
-static uint64_t pool_level(void)
-{
-    return scratch_available(&scratch) + gnt_book.nr_frames;
 }
 
 static void *va_of(uint64_t pfn) { return (void *)(uintptr_t)PFN_PHYS(pfn); }
@@ -132,7 +117,7 @@ KTEST(gnttab, table_frames_in_scratch_space)
     /* Refs 0..7 are the toolstack's, never on the free list. */
     for (grant_ref_t r = 0; r < GNTTAB_NR_RESERVED_ENTRIES; r++)
         KT_EXPECT(t, gnt_book.link[r] == GNTTAB_LINK_RESERVED);
-    KT_EXPECT(t, account_matches(t));
+    KT_EXPECT(t, gnt_account_matches(t));
     ktest_note(t, "v%d, %u of max %u frames, frame 0 at pfn 0x%llx, %u free refs",
                gnt_get_version(), nr, max, (unsigned long long)gnt_table_pfn(0),
                gnt_book.nr_free);
@@ -198,7 +183,7 @@ KTEST(gnttab, table_grows_on_demand)
     for (unsigned i = 0; i < got; i++)
         ended += gnt_end(refs[i]) == 0;
     KT_EXPECT(t, ended == got);
-    KT_EXPECT(t, account_matches(t));
+    KT_EXPECT(t, gnt_account_matches(t));
     ktest_note(t, "grew from %u to %u frames (max %u); new frame at pfn 0x%llx",
                nr0, gnt_book.nr_frames, max, (unsigned long long)pfn);
     free_pages(f, 0);
@@ -219,7 +204,7 @@ KTEST(gnttab, self_map_rw_with_sacrificial_frame)
 
     REQUIRE_GNT(t);
     REQUIRE_DOM0(t);
-    uint64_t avail = pool_level();
+    uint64_t avail = gnt_pool_level();
     void *f = sacrificial_frame(1);
     KT_ASSERT(t, f != NULL);
     uint64_t gfn = PFN_DOWN((uintptr_t)f);
@@ -229,7 +214,7 @@ KTEST(gnttab, self_map_rw_with_sacrificial_frame)
     KT_ASSERT(t, gnt_map_refs(SELF, &ref, 1, 0, &m, &rep) == 0);
     KT_EXPECT(t, rep.ok == 1 && m.status == GNTST_okay);
     KT_EXPECT(t, pa_state(&heap, m.pfn) == PA_SCRATCH);
-    KT_EXPECT(t, pool_level() == avail - 1);
+    KT_EXPECT(t, gnt_pool_level() == avail - 1);
     /* The mapping shows the granted data, and writes reach the page. */
     KT_EXPECT(t, holds(va_of(m.pfn), 1));
     fill(va_of(m.pfn), 2);
@@ -250,7 +235,7 @@ KTEST(gnttab, self_map_rw_with_sacrificial_frame)
     KT_EXPECT(t, gnt_unmap(&m, 1, 0, &rep) == -XEN_EBADF);
     KT_EXPECT(t, m.status == GNTST_bad_handle && m.pfn != 0);
     KT_EXPECT(t, pa_state(&heap, m.pfn) == PA_SCRATCH);
-    KT_EXPECT(t, pool_level() == avail - 1);
+    KT_EXPECT(t, gnt_pool_level() == avail - 1);
     KT_EXPECT(t, holds(va_of(m.pfn), 2));               /* still mapped */
     m.handle = h;
     uint64_t at = m.pfn;
@@ -258,7 +243,7 @@ KTEST(gnttab, self_map_rw_with_sacrificial_frame)
     KT_EXPECT(t, m.pfn == 0 && rep.ok == 1);
     KT_EXPECT(t, pa_state(&heap, at) == PA_RELEASED);    /* back in the pool */
     KT_EXPECT(t, all_ones(va_of(at)));                  /* nothing there now */
-    KT_EXPECT(t, pool_level() == avail);
+    KT_EXPECT(t, gnt_pool_level() == avail);
     KT_EXPECT(t, all_ones(f));                       /* still gone */
     KT_EXPECT(t, gnt_end(ref) == 0);
     KT_EXPECT(t, xen_current_reservation() == resv0);
@@ -270,7 +255,7 @@ KTEST(gnttab, self_map_rw_with_sacrificial_frame)
     KT_EXPECT(t, p2m.offset == off0 + 1);
     KT_EXPECT(t, xen_current_reservation() == resv0 + 1);
     KT_EXPECT(t, !all_ones(f) && !holds(f, 1) && !holds(f, 2));
-    KT_EXPECT(t, account_matches(t));
+    KT_EXPECT(t, gnt_account_matches(t));
     ktest_note(t, "reservation %ld before, %ld while mapped, %ld after restore "
                "(one page leaked to the offset)", resv0, resv1, xen_current_reservation());
 }
@@ -284,7 +269,7 @@ KTEST(gnttab, readonly_map_is_readonly)
 
     REQUIRE_GNT(t);
     REQUIRE_DOM0(t);
-    uint64_t avail = pool_level();
+    uint64_t avail = gnt_pool_level();
     void *f = sacrificial_frame(3);
     KT_ASSERT(t, f != NULL);
     uint64_t gfn = PFN_DOWN((uintptr_t)f);
@@ -293,7 +278,7 @@ KTEST(gnttab, readonly_map_is_readonly)
     /* A writable map of a read-only grant is refused, and named. */
     KT_EXPECT(t, gnt_map_refs(SELF, &ref, 1, 0, &m, &rep) == -XEN_EIO);
     KT_EXPECT(t, m.status == GNTST_general_error && rep.count[1] == 1);
-    KT_EXPECT(t, pool_level() == avail);
+    KT_EXPECT(t, gnt_pool_level() == avail);
 
     KT_ASSERT(t, gnt_map_refs(SELF, &ref, 1, GNT_MAP_READONLY, &m, &rep) == 0);
     KT_EXPECT(t, holds(va_of(m.pfn), 3));
@@ -314,9 +299,9 @@ KTEST(gnttab, readonly_map_is_readonly)
     KT_EXPECT(t, holds(va_of(m.pfn), 3));               /* the write did not land */
     KT_ASSERT(t, gnt_unmap(&m, 1, 0, &rep) == 0);
     KT_EXPECT(t, gnt_end(ref) == 0);
-    KT_EXPECT(t, pool_level() == avail);
+    KT_EXPECT(t, gnt_pool_level() == avail);
     KT_EXPECT(t, gnt_selfmap_restore(gfn) == 0);
-    KT_EXPECT(t, account_matches(t));
+    KT_EXPECT(t, gnt_account_matches(t));
 }
 
 /* ---- batches ---------------------------------------------------------- */
@@ -370,7 +355,7 @@ KTEST(gnttab, batch_map_unmap_and_partial_undo)
 
     REQUIRE_GNT(t);
     REQUIRE_DOM0(t);
-    uint64_t avail = pool_level();
+    uint64_t avail = gnt_pool_level();
     KT_ASSERT(t, grant_frames(f, refs, n, false, 10) == 0);
 
     uint64_t h0 = gnt_st.hypercalls;
@@ -381,7 +366,7 @@ KTEST(gnttab, batch_map_unmap_and_partial_undo)
     KT_ASSERT(t, rc == 0);
     KT_EXPECT(t, gnt_st.hypercalls - h0 == 1);
     KT_EXPECT(t, rep.ok == n && rep.failed == 0 && rep.not_done == 0);
-    KT_EXPECT(t, pool_level() == avail - n);
+    KT_EXPECT(t, gnt_pool_level() == avail - n);
     unsigned good = 0;
     for (unsigned i = 0; i < n; i++)
         good += pa_state(&heap, m[i].pfn) == PA_SCRATCH && holds(va_of(m[i].pfn), 10 + i);
@@ -392,7 +377,7 @@ KTEST(gnttab, batch_map_unmap_and_partial_undo)
     KT_ASSERT(t, gnt_unmap(m, n, 0, &rep) == 0);
     KT_EXPECT(t, gnt_st.hypercalls - h0 == 1);
     KT_EXPECT(t, rep.ok == n);
-    KT_EXPECT(t, pool_level() == avail);
+    KT_EXPECT(t, gnt_pool_level() == avail);
 
     /* The frame behind refs[0] has lost its page: mapping it again fails. */
     KT_EXPECT(t, gnt_map_refs(SELF, refs, 1, 0, m, &rep) != 0);
@@ -415,11 +400,11 @@ KTEST(gnttab, batch_map_unmap_and_partial_undo)
     KT_EXPECT(t, rep.ok == 2 && rep.failed == 1);
     KT_EXPECT(t, m[0].pfn == 0 && m[1].pfn == 0 && m[2].pfn == 0);
     KT_EXPECT(t, gnt_st.undone == undone + 2);
-    KT_EXPECT(t, pool_level() == avail);
+    KT_EXPECT(t, gnt_pool_level() == avail);
     KT_EXPECT(t, end_all(refs, 2) == 2);
     KT_EXPECT(t, restore_all(f, 2) == 2);
     KT_EXPECT(t, gnt_st.leaked == 0);
-    KT_EXPECT(t, account_matches(t));
+    KT_EXPECT(t, gnt_account_matches(t));
 }
 
 /* ---- copy ------------------------------------------------------------- */
@@ -480,7 +465,7 @@ KTEST(gnttab, copy_all_forms)
     /* A copy holds the entry only while it runs, and never moves a page. */
     KT_EXPECT(t, gnt_end(ra) == 0 && gnt_end(rb) == 0);
     KT_EXPECT(t, holds(a, 20));
-    KT_EXPECT(t, account_matches(t));
+    KT_EXPECT(t, gnt_account_matches(t));
     free_pages(a, 0);
     free_pages(b, 0);
 }
@@ -502,7 +487,7 @@ KTEST(gnttab, every_status_provoked_and_named)
 
     REQUIRE_GNT(t);
     REQUIRE_DOM0(t);
-    uint64_t avail = pool_level();
+    uint64_t avail = gnt_pool_level();
     uint8_t *a = alloc_pages(0, PA_ALLOC_LOW);
     KT_ASSERT(t, a != NULL);
     fill(a, 30);
@@ -584,9 +569,9 @@ KTEST(gnttab, every_status_provoked_and_named)
     KT_EXPECT(t, rep.not_done == 1 && strcmp(gnttab_status_name(mop.status), "GNTST_not_done") == 0);
 
     KT_EXPECT(t, scratch_frames_put(s, 1) == 0);
-    KT_EXPECT(t, pool_level() == avail);
+    KT_EXPECT(t, gnt_pool_level() == avail);
     KT_EXPECT(t, gnt_st.leaked == 0);
-    KT_EXPECT(t, account_matches(t));
+    KT_EXPECT(t, gnt_account_matches(t));
     free_pages(a, 0);
 }
 
@@ -640,7 +625,7 @@ KTEST(bench, gnttab_map_unmap_512)
 
     REQUIRE_GNT(t);
     REQUIRE_DOM0(t);
-    uint64_t avail = pool_level();
+    uint64_t avail = gnt_pool_level();
     for (int i = 0; i < 2; i++) {
         int rc = bench_once(modes[i], &br[i]);
         if (rc)
@@ -662,9 +647,9 @@ KTEST(bench, gnttab_map_unmap_512)
            (unsigned long long)(ru / 10), (unsigned long long)(ru % 10));
     KT_EXPECT(t, br[0].map_calls == BENCH_N && br[1].map_calls == 1);
     KT_EXPECT(t, br[0].unmap_calls == BENCH_N && br[1].unmap_calls == 1);
-    KT_EXPECT(t, pool_level() == avail);
+    KT_EXPECT(t, gnt_pool_level() == avail);
     KT_EXPECT(t, gnt_st.leaked == 0);
-    KT_EXPECT(t, account_matches(t));
+    KT_EXPECT(t, gnt_account_matches(t));
 }
 
 /* ---- two domUs (the rig's pvhk-gnt-pair scenario) ---------------------- */
@@ -703,29 +688,13 @@ static char pair_dir[64];
 
 static int pair_write(const char *key, const char *val)
 {
-    char path[96];
-    snprintf(path, sizeof(path), "%s/%s", pair_dir, key);
-    return xs_write_str(xenbus(), 0, path, val);
+    return meet_put(pair_dir, key, val);
 }
 
 /* Poll D/key until it reads `want` (or anything, if want is NULL). */
 static int pair_wait(const char *key, const char *want, char *buf, size_t bufsz)
 {
-    char path[96];
-    uint64_t t0 = now_ns();
-    uint32_t len;
-
-    snprintf(path, sizeof(path), "%s/%s", pair_dir, key);
-    while (now_ns() - t0 < PAIR_WAIT_NS) {
-        int rc = xs_read(xenbus(), 0, path, buf, bufsz, &len);
-        if (rc == 0 && (!want || strcmp(buf, want) == 0))
-            return 0;
-        /* Not there yet, or not open to us yet (perms come after mkdir). */
-        if (rc && rc != -XEN_ENOENT && rc != -XEN_EACCES)
-            return rc;
-        xsleep_ns(20ull * 1000 * 1000);
-    }
-    return -XEN_ETIMEDOUT;
+    return meet_wait(pair_dir, key, want, buf, bufsz, PAIR_WAIT_NS);
 }
 
 static bool pair_ready(struct ktest_ctx *t)
@@ -801,7 +770,7 @@ KTEST_OPTIN(gnttab, pair_granter, "gnttab.granter")
     KT_EXPECT(t, pair_write("state", "done") == 0);
     for (unsigned i = 0; i < PAIR_N; i++)
         free_pages(f[i], 0);
-    KT_EXPECT(t, account_matches(t));
+    KT_EXPECT(t, gnt_account_matches(t));
 }
 
 KTEST_OPTIN(gnttab, pair_mapper, "gnttab.mapper")
@@ -817,7 +786,7 @@ KTEST_OPTIN(gnttab, pair_mapper, "gnttab.mapper")
     KT_ASSERT(t, g < DOMID_FIRST_RESERVED);
     domid_t peer = (domid_t)g;
     snprintf(pair_dir, sizeof(pair_dir), "/local/domain/%u/data/pvhk-gnt", peer);
-    uint64_t avail = pool_level();
+    uint64_t avail = gnt_pool_level();
 
     /* The granter's directory may not be there (or open) yet. */
     KT_ASSERT(t, pair_wait("state", "waiting", buf, sizeof(buf)) == 0);
@@ -856,7 +825,7 @@ KTEST_OPTIN(gnttab, pair_mapper, "gnttab.mapper")
     KT_ASSERT(t, pair_wait("state", "busy-checked", buf, sizeof(buf)) == 0);
     KT_EXPECT(t, gnt_unmap(m, PAIR_RO, 0, &rep) == 0);
     KT_EXPECT(t, gnt_unmap(m + PAIR_RO, PAIR_RW, 0, &rep) == 0);
-    KT_EXPECT(t, pool_level() == avail);
+    KT_EXPECT(t, gnt_pool_level() == avail);
 
     /* Copies through the granter's refs, both directions, one call. */
     uint8_t *a = alloc_pages(0, 0), *b = alloc_pages(0, 0);
@@ -876,7 +845,7 @@ KTEST_OPTIN(gnttab, pair_mapper, "gnttab.mapper")
 
     KT_EXPECT(t, pair_wait("state", "done", buf, sizeof(buf)) == 0);
     KT_EXPECT(t, gnt_st.leaked == 0 && gnt_st.unmap_failed == 0);
-    KT_EXPECT(t, account_matches(t));
+    KT_EXPECT(t, gnt_account_matches(t));
     free_pages(a, 0);
     free_pages(b, 0);
 }

@@ -22,6 +22,7 @@
 #include <pvhk/xenstore.h>
 
 #include "../domu/peer_proto.h"
+#include "gnt_util.h"
 
 #define LINUX           ((domid_t)0)    /* the peer runs in dom0 */
 #define WAIT_NS         ((uint64_t)PEER_WAIT_S * 1000 * 1000 * 1000)
@@ -46,46 +47,14 @@ static bool holds(const void *va, unsigned tag)
 
 static void *va_of(uint64_t pfn) { return (void *)(uintptr_t)PFN_PHYS(pfn); }
 
-/* Free scratch frames plus the table frames taken from the pool since. */
-static uint64_t pool_level(void)
-{
-    return scratch_available(&scratch) + gnt_book.nr_frames;
-}
-
-static bool account_matches(struct ktest_ctx *t)
-{
-    struct p2m_result r;
-    int rc = p2m_check(&p2m, &r);
-
-    if (rc)
-        ktest_note(t, "account %ld != reservation %ld", r.expected, r.reservation);
-    return rc == 0;
-}
-
 static int put(const char *key, const char *val)
 {
-    char path[96];
-    snprintf(path, sizeof(path), "%s/%s", dir, key);
-    return xs_write_str(xenbus(), 0, path, val);
+    return meet_put(dir, key, val);
 }
 
-/* Poll DIR/key until it reads want (or anything, want NULL). */
 static int wait_for(const char *key, const char *want, char *buf, size_t bufsz)
 {
-    char path[96];
-    uint64_t t0 = now_ns();
-    uint32_t len;
-
-    snprintf(path, sizeof(path), "%s/%s", dir, key);
-    while (now_ns() - t0 < WAIT_NS) {
-        int rc = xs_read(xenbus(), 0, path, buf, bufsz, &len);
-        if (rc == 0 && (!want || strcmp(buf, want) == 0))
-            return 0;
-        if (rc && rc != -XEN_ENOENT)
-            return rc;
-        xsleep_ns(20ull * 1000 * 1000);
-    }
-    return -XEN_ETIMEDOUT;
+    return meet_wait(dir, key, want, buf, bufsz, WAIT_NS);
 }
 
 static unsigned parse_refs(const char *s, grant_ref_t *refs, unsigned max)
@@ -163,7 +132,7 @@ KTEST_OPTIN(peer, linux_grants_pvhk_maps, "peer.map")
 
     if (!peer_ready(t))
         return;
-    uint64_t avail = pool_level();
+    uint64_t avail = gnt_pool_level();
     KT_ASSERT(t, wait_for("lstate", "granted", buf, sizeof(buf)) == 0);
     KT_ASSERT(t, wait_for("refs", NULL, buf, sizeof(buf)) == 0);
     KT_ASSERT(t, parse_refs(buf, refs, PEER_MAP_N) == PEER_MAP_N);
@@ -174,7 +143,7 @@ KTEST_OPTIN(peer, linux_grants_pvhk_maps, "peer.map")
     KT_EXPECT(t, gnt_map_refs(LINUX, &refs[PEER_MAP_RO_FIRST], 1, 0, &bad, &rep) == -XEN_EIO);
     KT_EXPECT(t, bad.status == GNTST_general_error);
     ktest_note(t, "read-only grant mapped writable: %s", gnttab_status_name(bad.status));
-    KT_EXPECT(t, pool_level() == avail);
+    KT_EXPECT(t, gnt_pool_level() == avail);
 
     /* One batch, one hypercall: pages 0..4 writable, 6..7 read-only. */
     unsigned n = 0;
@@ -209,7 +178,7 @@ KTEST_OPTIN(peer, linux_grants_pvhk_maps, "peer.map")
     }
     KT_EXPECT(t, kept == n - PEER_MAP_COPY_DST);
     KT_EXPECT(t, gnt_unmap(m, n, 0, &rep) == 0 && rep.ok == n);
-    KT_EXPECT(t, pool_level() == avail);
+    KT_EXPECT(t, gnt_pool_level() == avail);
 
     /*
      * Grant copy, one call: our answer into page 5, page 7 (read-only)
@@ -240,7 +209,7 @@ KTEST_OPTIN(peer, linux_grants_pvhk_maps, "peer.map")
     free_pages(got, 0);
 
     KT_EXPECT(t, gnt_st.leaked == 0 && gnt_st.unmap_failed == 0);
-    KT_EXPECT(t, account_matches(t));
+    KT_EXPECT(t, gnt_account_matches(t));
     KT_EXPECT(t, put("state", "done") == 0);
 }
 
@@ -297,7 +266,7 @@ KTEST_OPTIN(peer, pvhk_grants_linux_maps, "peer.grant")
                "(%u retries, %llu us)", retries, (unsigned long long)((now_ns() - t0) / 1000));
     for (unsigned k = 0; k < PEER_GRANT_N; k++)
         free_pages(f[k], 0);
-    KT_EXPECT(t, account_matches(t));
+    KT_EXPECT(t, gnt_account_matches(t));
     KT_EXPECT(t, put("state", "done") == 0);
 }
 
@@ -390,7 +359,7 @@ KTEST_OPTIN(peer, linux_goes_away_and_bad_refs, "peer.fault")
 
     if (!peer_ready(t))
         return;
-    uint64_t avail = pool_level();
+    uint64_t avail = gnt_pool_level();
     KT_ASSERT(t, wait_for("lstate", "granted", buf, sizeof(buf)) == 0);
     KT_ASSERT(t, wait_for("refs", NULL, buf, sizeof(buf)) == 0);
     KT_ASSERT(t, parse_refs(buf, refs, PEER_FAULT_N) == PEER_FAULT_N);
@@ -409,7 +378,7 @@ KTEST_OPTIN(peer, linux_goes_away_and_bad_refs, "peer.fault")
     ktest_note(t, "unmap after the granting process exited: %s, %s",
                gnttab_status_name(m[0].status), gnttab_status_name(m[1].status));
     KT_EXPECT(t, rc == 0 && rep.ok == PEER_FAULT_N);
-    KT_EXPECT(t, pool_level() == avail);
+    KT_EXPECT(t, gnt_pool_level() == avail);
     KT_ASSERT(t, put("state", "unmapped") == 0);
 
     KT_ASSERT(t, wait_for("lstate", "bad-refs", buf, sizeof(buf)) == 0);
@@ -425,8 +394,8 @@ KTEST_OPTIN(peer, linux_goes_away_and_bad_refs, "peer.fault")
     KT_EXPECT(t, rc != 0 && one.status == GNTST_bad_gntref);
     ktest_note(t, "ref %u beyond Linux's table: %s", ref, gnttab_status_name(one.status));
 
-    KT_EXPECT(t, pool_level() == avail);
+    KT_EXPECT(t, gnt_pool_level() == avail);
     KT_EXPECT(t, gnt_st.leaked == 0 && gnt_st.unmap_failed == 0);
-    KT_EXPECT(t, account_matches(t));
+    KT_EXPECT(t, gnt_account_matches(t));
     KT_EXPECT(t, put("state", "done") == 0);
 }
