@@ -46,8 +46,8 @@ static const struct pa_frame *entry(const struct page_alloc *pa,
 /* Is table index idx on CPU c's stack for zone z, order k? */
 static bool on_stack(const struct pa_cpu *cc, unsigned z, unsigned k, uint32_t idx)
 {
-    for (uint32_t j = 0; j < cc->st[z][k].nr; j++)
-        if (cc->st[z][k].idx[j] == idx)
+    for (uint32_t j = 0; j < cc->st[k][z].nr; j++)
+        if (cc->st[k][z].idx[j] == idx)
             return true;
     return false;
 }
@@ -216,6 +216,18 @@ static int check_defer(const struct page_alloc *pa, struct pa_violation *v)
     return 0;
 }
 
+/* A cache's copy of its last range (len != 0) names a fully touched range. */
+static bool range_copy_ok(const struct page_alloc *pa, const struct pa_cpu *cc)
+{
+    for (unsigned i = 0; i < pa->nr_ranges; i++) {
+        const struct pa_range *r = &pa->range[i];
+
+        if (r->start == cc->start && r->len == cc->len && r->delta == cc->delta)
+            return r->all_touched;
+    }
+    return false;
+}
+
 /*
  * Every stack entry is a cached head of its CPU, zone and order; with
  * every cached head found on its stack (check_block()) and as many
@@ -230,10 +242,10 @@ static int check_caches(const struct page_alloc *pa, uint64_t (*ncached)[PA_NR_Z
 
         for (unsigned z = 0; z < PA_NR_ZONES; z++) {
             for (unsigned k = 0; k < PA_CACHE_ORDERS; k++) {
-                if (cc->st[z][k].nr > PA_CACHE_SIZE)
+                if (cc->st[k][z].nr > PA_CACHE_SIZE || cc->st[k][z].cap > PA_CACHE_SIZE)
                     return bad(v, PA_NO_FRAME, "cache stack overflows");
-                for (uint32_t j = 0; j < cc->st[z][k].nr; j++) {
-                    uint32_t idx = cc->st[z][k].idx[j];
+                for (uint32_t j = 0; j < cc->st[k][z].nr; j++) {
+                    uint32_t idx = cc->st[k][z].idx[j];
                     const struct pa_frame *e = &pa->table[idx];
                     pfn_t f;
 
@@ -245,13 +257,15 @@ static int check_caches(const struct page_alloc *pa, uint64_t (*ncached)[PA_NR_Z
                     if (pa_zone_of(f) != z)
                         return bad(v, f, "cached block on the wrong zone's stack");
                 }
-                n += cc->st[z][k].nr;
+                n += cc->st[k][z].nr;
             }
             if (ncached[c][z] != cpu_frames(cc, z))
                 return bad(v, PA_NO_FRAME, "cached frames differ from the stacks' blocks");
         }
         if (n != nheads[c])
             return bad(v, PA_NO_FRAME, "cache stack holds a block twice");
+        if (cc->len && !range_copy_ok(pa, cc))
+            return bad(v, PA_NO_FRAME, "a cache's copy of its range differs from the range");
     }
     return 0;
 }
@@ -337,7 +351,7 @@ int pa_check(const struct page_alloc *pa, struct pa_violation *v)
     for (unsigned z = 0; z < PA_NR_ZONES; z++)
         if (nfree[z] != pa->zone[z].nr_free)
             return bad(v, PA_NO_FRAME, "free-frame counter differs from a recount");
-    if (cnt[PA_INUSE] != pa->count[PA_INUSE] + (uint64_t)cache_inuse(pa))
+    if (cnt[PA_INUSE] + cache_frames_all(pa) != pa->count[PA_INUSE])
         return bad(v, PA_NO_FRAME, "state counter differs from a recount");
     for (unsigned s = PA_OFFLINING; s < PA_NR_STATES; s++)
         if (cnt[s] != pa->count[s])

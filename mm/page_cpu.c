@@ -4,6 +4,19 @@
  * PA_CACHE_ORDERS freed on a CPU stay in that CPU's cache, and its next
  * allocations of that order take them back, without the heap's lists.
  *
+ * Size. A stack holds at most cap blocks: its zone's free frames over
+ * 2^(PA_CACHE_SHARE + order), between 1 and PA_CACHE_SIZE, set whenever
+ * the stack meets the heap (a refill, a give-back), so that eight CPUs
+ * together hold a small share of a big heap and at most a block per order
+ * each of a small one. A refill takes one block of 2^g times the order
+ * from the lists and splits it (the blocks a CPU holds are neighbours in
+ * the table, never another CPU's); a free onto a full stack gives the
+ * oldest blocks back to the lists, down to cap - batch.
+ *
+ * Counters. A cached block stays in pa->count[PA_INUSE] (pa_nr_frames()
+ * and pa_check() take the stacks' frames out of it): the fast paths then
+ * write no counter at all, only the block's head and the CPU's stack.
+ *
  * State. A cached block is FREE (docs/allocator.md, "Per-CPU caches"): its
  * head reads PA_INFO(PA_FREE, order) | PA_F_CACHED with the CPU in the
  * owner bits. Every operation and query treats it as FREE: a free of it is
@@ -15,7 +28,7 @@
  * range_op() and pa_offline()), as deferred extents are settled. The way
  * back to the lists (cache_unhold(), pa_drain(), cache_settle()) is in
  * mm/page_table.c, beside the lists, so that the heap's files need nothing
- * from this one.
+ * from this one; it is where a block leaves count[PA_INUSE].
  *
  * Concurrency (mm/page_smp.c runs these from several CPUs at once):
  * pa_cache_get() and pa_cache_put() touch only their CPU's struct pa_cpu
@@ -42,27 +55,30 @@ static inline unsigned cache_zone(const struct page_alloc *pa, unsigned flags)
     return (flags | pa->low_only) & PA_ALLOC_LOW;
 }
 
-/* The block at table index idx, just allocated from the lists (INUSE,
- * owner 0): cached by cpu, FREE again. */
-static void hold(struct page_alloc *pa, unsigned cpu, uint32_t idx, unsigned z, unsigned k)
+/* A stack's cap for order k in zone z, from the zone's free frames now. */
+static uint32_t cache_cap(const struct page_alloc *pa, unsigned z, unsigned k)
 {
-    struct pa_stack *st = &pa->cpu[cpu].st[z][k];
+    uint64_t n = pa->zone[z].nr_free >> (PA_CACHE_SHARE + k);
 
-    info_store(&pa->table[idx], CACHED_INFO(k, cpu));
-    st->idx[st->nr++] = idx;
-    pa->count[PA_INUSE] -= 1ULL << k;
+    return n < 1 ? 1 : n > PA_CACHE_SIZE ? PA_CACHE_SIZE : (uint32_t)n;
+}
+
+/* Blocks a refill brings and a full stack gives back: about half the cap,
+ * at most 8 (a refill then splits a block of order + 3). */
+static unsigned batch_of(uint32_t cap)
+{
+    return cap >= 16 ? 8 : (cap + 1) / 2;
 }
 
 /* ---- the fast paths: one CPU's cache ---------------------------------------------- */
 
 /* Take the top block of CPU cpu's stack st (not empty), INUSE. */
 static inline __attribute__((always_inline))
-pfn_t cache_pop(struct page_alloc *pa, unsigned cpu, struct pa_stack *st, unsigned order)
+pfn_t cache_pop(struct page_alloc *pa, struct pa_stack *st, unsigned order)
 {
     uint32_t idx = st->idx[--st->nr];
 
     info_store(&pa->table[idx], PA_INFO(PA_INUSE, order));
-    pa->cpu[cpu].inuse += 1ULL << order;
     return frame_of(pa, idx);
 }
 
@@ -70,42 +86,42 @@ pfn_t cache_pop(struct page_alloc *pa, unsigned cpu, struct pa_stack *st, unsign
 static inline struct pa_stack *get_stack(struct page_alloc *pa, unsigned cpu, unsigned order,
                                          unsigned flags)
 {
-    return &pa->cpu[cpu].st[cache_zone(pa, flags)][order];
+    return &pa->cpu[cpu].st[order][cache_zone(pa, flags)];
 }
 
 /*
- * Put the block (f, order), in the range CPU cpu's cache copied, on its
- * stack, if it is an INUSE head of that order with owner 0 and no
- * offlining frame. Such a head lies in a touched chunk, aligned, with its
- * block inside the range (pa_check() proves it): the one compare-and-swap
- * below checks the rest, and anything else takes the checked path.
+ * Put the block (f, order), whose table index is idx, on CPU cpu's stack
+ * if the stack is below its cap and the block is an INUSE head of that
+ * order with owner 0 and no offlining frame. The caller knows f's chunk is
+ * touched, the range fully so (len != 0 in the copy) or by a test. Such a
+ * head is aligned, its block inside the range (pa_check() proves it): the
+ * one compare-and-swap checks the rest, anything else takes the checked
+ * path.
  */
 static inline __attribute__((always_inline))
-int cache_put_in(struct page_alloc *pa, unsigned cpu, pfn_t f, unsigned order)
+int cache_push(struct page_alloc *pa, unsigned cpu, pfn_t f, uint32_t idx, unsigned order)
 {
-    struct pa_cpu *cc = &pa->cpu[cpu];
-    struct pa_stack *st = &cc->st[pa_zone_of(f)][order];
-    uint32_t want = PA_INFO(PA_INUSE, order), idx = (uint32_t)(f - cc->delta), n = st->nr;
+    struct pa_stack *st = &pa->cpu[cpu].st[order][pa_zone_of(f)];
+    uint32_t want = PA_INFO(PA_INUSE, order), n = st->nr;
 
-    if (unlikely(n == PA_CACHE_SIZE) ||
-        unlikely(!cc->all_touched && !touched(pa, &pa->range[cc->rid], f)) ||
+    if (unlikely(n >= st->cap) ||
         unlikely(!__atomic_compare_exchange_n(&pa->table[idx].info, &want,
                                               CACHED_INFO(order, cpu), false,
                                               __ATOMIC_RELAXED, __ATOMIC_RELAXED)))
         return PA_CACHE_MISS;
     st->idx[n] = idx;
     st->nr = n + 1;
-    cc->inuse -= 1ULL << order;
     return PA_OK;
 }
 
-/* Is f in the range CPU cpu's cache copied? */
+/* Is f in the fully touched range CPU cpu's cache copied? */
 static inline bool in_cached_range(const struct page_alloc *pa, unsigned cpu, pfn_t f)
 {
     return f - pa->cpu[cpu].start < pa->cpu[cpu].len;
 }
 
-/* The block lies outside the range CPU cpu's cache copied: copy its range. */
+/* The block is not in the range CPU cpu's cache copied: look the range up,
+ * copy it (len 0 while it has untouched chunks), and push. */
 static __attribute__((noinline))
 int cache_put_other(struct page_alloc *pa, unsigned cpu, pfn_t f, unsigned order)
 {
@@ -116,12 +132,12 @@ int cache_put_other(struct page_alloc *pa, unsigned cpu, pfn_t f, unsigned order
     if (i < 0)
         return PA_CACHE_MISS;
     r = &pa->range[i];
-    cc->rid = (uint32_t)i;
     cc->start = r->start;
-    cc->len = r->len;
     cc->delta = r->delta;
-    cc->all_touched = __atomic_load_n(&r->all_touched, __ATOMIC_RELAXED);
-    return cache_put_in(pa, cpu, f, order);
+    cc->len = __atomic_load_n(&r->all_touched, __ATOMIC_RELAXED) ? r->len : 0;
+    if (!cc->len && !touched(pa, r, f))
+        return PA_CACHE_MISS;
+    return cache_push(pa, cpu, f, (uint32_t)(f - r->delta), order);
 }
 
 /* cpu < PA_MAX_CPUS, order < PA_CACHE_ORDERS. */
@@ -130,7 +146,7 @@ int cache_put(struct page_alloc *pa, unsigned cpu, pfn_t f, unsigned order)
 {
     if (unlikely(!in_cached_range(pa, cpu, f)))
         return cache_put_other(pa, cpu, f, order);
-    return cache_put_in(pa, cpu, f, order);
+    return cache_push(pa, cpu, f, (uint32_t)(f - pa->cpu[cpu].delta), order);
 }
 
 pfn_t pa_cache_get(struct page_alloc *pa, unsigned cpu, unsigned order, unsigned flags)
@@ -140,7 +156,7 @@ pfn_t pa_cache_get(struct page_alloc *pa, unsigned cpu, unsigned order, unsigned
     if (unlikely(cpu >= PA_MAX_CPUS || order >= PA_CACHE_ORDERS))
         return PA_NO_FRAME;
     st = get_stack(pa, cpu, order, flags);
-    return st->nr ? cache_pop(pa, cpu, st, order) : PA_NO_FRAME;
+    return st->nr ? cache_pop(pa, st, order) : PA_NO_FRAME;
 }
 
 int pa_cache_put(struct page_alloc *pa, unsigned cpu, pfn_t f, unsigned order)
@@ -152,6 +168,45 @@ int pa_cache_put(struct page_alloc *pa, unsigned cpu, pfn_t f, unsigned order)
 
 /* ---- with the heap ------------------------------------------------------------------ */
 
+/*
+ * A refill of CPU cpu's empty stack st (order k, zone z) for an allocation:
+ * one block of order k + g from zone z's lists (a block the lists have:
+ * no lazy init for it), split into 2^g blocks of order k. The first is
+ * returned INUSE, the others are cached, pushed so that the lowest comes
+ * off first. All stay in count[PA_INUSE]. PA_NO_FRAME if no such block.
+ */
+static pfn_t fill_split(struct page_alloc *pa, unsigned cpu, struct pa_stack *st,
+                        unsigned k, unsigned z, unsigned flags)
+{
+    unsigned g = 0, batch = batch_of(st->cap);
+    struct pa_frame *e;
+    pfn_t b;
+    int i;
+
+    while (2U << g <= batch)
+        g++;
+    if (!g || k + g > PA_MAX_ORDER || !(pa->zone[z].avail >> (k + g)))
+        return PA_NO_FRAME;
+    b = heap_alloc(pa, k + g, flags);
+    if (b == PA_NO_FRAME)
+        return PA_NO_FRAME;
+    i = pa_range_of(pa, b);
+    if (pa_zone_of(b) != z) {       /* not from the zone's lists after all */
+        pa_free(pa, b, k + g);
+        return PA_NO_FRAME;
+    }
+    e = ent(pa, &pa->range[i], b);
+    for (uint32_t j = (1U << g) - 1; j; j--) {
+        struct pa_frame *h = e + ((size_t)j << k);
+
+        h->rid = (uint32_t)i;
+        info_store(h, CACHED_INFO(k, cpu));
+        st->idx[st->nr++] = (uint32_t)(h - pa->table);
+    }
+    info_store(e, PA_INFO(PA_INUSE, k));
+    return b;
+}
+
 pfn_t pa_cache_fill(struct page_alloc *pa, unsigned cpu, unsigned order, unsigned flags)
 {
     unsigned z = cache_zone(pa, flags);
@@ -161,6 +216,15 @@ pfn_t pa_cache_fill(struct page_alloc *pa, unsigned cpu, unsigned order, unsigne
     if (cpu >= PA_MAX_CPUS || order > PA_MAX_ORDER)
         return PA_NO_FRAME;
     cc = &pa->cpu[cpu];
+    if (order < PA_CACHE_ORDERS && !cc->st[order][z].nr) {
+        struct pa_stack *st = &cc->st[order][z];
+
+        st->cap = cache_cap(pa, z, order);
+        f = fill_split(pa, cpu, st, order, z, flags);
+        if (f != PA_NO_FRAME)
+            return f;
+    }
+    /* One block, as pa_alloc() would find it, without the caches but this one. */
     f = heap_alloc(pa, order, flags);
     if (f != PA_NO_FRAME && f < PA_LOW_LIMIT && !(flags & PA_ALLOC_LOW) &&
         cpu_frames(cc, PA_ZONE_HIGH)) {
@@ -172,21 +236,6 @@ pfn_t pa_cache_fill(struct page_alloc *pa, unsigned cpu, unsigned order, unsigne
     }
     if (f == PA_NO_FRAME && pa_drain(pa, cpu))
         f = heap_alloc(pa, order, flags);   /* what this CPU holds, coalesced */
-    if (f == PA_NO_FRAME || order >= PA_CACHE_ORDERS || pa_zone_of(f) != z)
-        return f;
-    /* A batch joins the cache, from the zone's lists only (no lazy init
-     * for it): a block the lists can give in one step each. */
-    for (unsigned n = 1; n < PA_CACHE_BATCH && cc->st[z][order].nr < PA_CACHE_SIZE &&
-                         (pa->zone[z].avail >> order); n++) {
-        pfn_t g = heap_alloc(pa, order, flags);
-
-        if (g == PA_NO_FRAME || pa_zone_of(g) != z) {
-            if (g != PA_NO_FRAME)
-                pa_free(pa, g, order);
-            break;
-        }
-        hold(pa, cpu, (uint32_t)(g - pa->delta[pa_range_of(pa, g)]), z, order);
-    }
     return f;
 }
 
@@ -214,7 +263,7 @@ pfn_t pa_alloc_on(struct page_alloc *pa, unsigned cpu, unsigned order, unsigned 
         struct pa_stack *st = get_stack(pa, cpu, order, flags);
 
         if (likely(st->nr))
-            return cache_pop(pa, cpu, st, order);
+            return cache_pop(pa, st, order);
     }
     return alloc_on_slow(pa, cpu, order, flags);
 }
@@ -233,35 +282,32 @@ static bool held_block(const struct page_alloc *pa, pfn_t f, unsigned k)
 
 int pa_cache_free_heap(struct page_alloc *pa, unsigned cpu, pfn_t f, unsigned order)
 {
-    struct pa_cpu *cc;
     struct pa_stack *st;
-    int i;
+    unsigned keep;
 
-    if (cpu >= PA_MAX_CPUS || order > PA_MAX_ORDER)
+    if (cpu >= PA_MAX_CPUS || order > PA_MAX_ORDER || !held_block(pa, f, order))
         return PA_CACHE_MISS;
     if (order >= PA_CACHE_ORDERS) {
-        /* Not a cached order: a plain valid block goes on the lists as
-         * pa_free() would (no other CPU touches a head of such an order). */
-        if (!held_block(pa, f, order))
-            return PA_CACHE_MISS;
-        i = pa_range_of(pa, f);
+        /* Not a cached order: the block goes on the lists as pa_free()
+         * would (no other CPU touches a head of such an order). */
         pa->count[PA_INUSE] -= 1ULL << order;
-        free_insert(pa, &pa->range[i], f, order);
+        free_insert(pa, &pa->range[pa_range_of(pa, f)], f, order);
         return PA_OK;
     }
-    if (cache_put_other(pa, cpu, f, order) == PA_OK)
-        return PA_OK;           /* another range than the last free's */
-    /* A valid block whose stack is full: the oldest batch goes back to the
-     * lists and the block takes its place. */
-    cc = &pa->cpu[cpu];
-    st = &cc->st[pa_zone_of(f)][order];
-    if (st->nr < PA_CACHE_SIZE || !held_block(pa, f, order))
-        return PA_CACHE_MISS;
-    for (unsigned j = 0; j < PA_CACHE_BATCH; j++)
-        cache_unhold(pa, st->idx[j], order);
-    memmove(st->idx, st->idx + PA_CACHE_BATCH, (PA_CACHE_SIZE - PA_CACHE_BATCH) * sizeof(st->idx[0]));
-    st->nr -= PA_CACHE_BATCH;
-    return cache_put_in(pa, cpu, f, order);
+    /* A valid block the fast path did not take: its stack is full (or its
+     * cap unset), or it lies in another range than the last free's. The
+     * cap follows the heap; the oldest blocks go back to the lists, down
+     * to cap - batch, and the block takes its place. */
+    st = &pa->cpu[cpu].st[order][pa_zone_of(f)];
+    st->cap = cache_cap(pa, pa_zone_of(f), order);
+    if (st->nr >= st->cap) {
+        keep = st->cap - batch_of(st->cap);
+        for (uint32_t j = 0; j < st->nr - keep; j++)
+            cache_unhold(pa, st->idx[j], order);
+        memmove(st->idx, st->idx + (st->nr - keep), keep * sizeof(st->idx[0]));
+        st->nr = keep;
+    }
+    return cache_put(pa, cpu, f, order);
 }
 
 /* pa_free_on() when the block did not go into the cache at once. */
@@ -279,7 +325,8 @@ int pa_free_on(struct page_alloc *pa, unsigned cpu, pfn_t f, unsigned order)
 {
     if (likely(cpu < PA_MAX_CPUS && order < PA_CACHE_ORDERS)) {
         /* In the range of this CPU's last free (else the slow path finds it). */
-        if (likely(in_cached_range(pa, cpu, f)) && likely(cache_put_in(pa, cpu, f, order) == PA_OK))
+        if (likely(in_cached_range(pa, cpu, f)) &&
+            likely(cache_push(pa, cpu, f, (uint32_t)(f - pa->cpu[cpu].delta), order) == PA_OK))
             return PA_OK;
     }
     return free_on_slow(pa, cpu, f, order);

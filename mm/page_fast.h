@@ -184,7 +184,7 @@ static inline uint64_t cpu_frames(const struct pa_cpu *cc, unsigned z)
     uint64_t n = 0;
 
     for (unsigned k = 0; k < PA_CACHE_ORDERS; k++)
-        n += (uint64_t)cc->st[z][k].nr << k;
+        n += (uint64_t)cc->st[k][z].nr << k;
     return n;
 }
 
@@ -198,14 +198,12 @@ static inline uint64_t cache_frames(const struct page_alloc *pa, unsigned z)
     return n;
 }
 
-/* INUSE frames the caches moved, not in pa->count[PA_INUSE]. */
-static inline int64_t cache_inuse(const struct page_alloc *pa)
+/* FREE frames all caches hold: pa->count[PA_INUSE] still counts them (a
+ * block moves between INUSE and cached without touching the heap's
+ * counters; it leaves the count when it goes back to the lists). */
+static inline uint64_t cache_frames_all(const struct page_alloc *pa)
 {
-    int64_t n = 0;
-
-    for (unsigned c = 0; c < PA_MAX_CPUS; c++)
-        n += pa->cpu[c].inuse;
-    return n;
+    return cache_frames(pa, PA_ZONE_HIGH) + cache_frames(pa, PA_ZONE_LOW);
 }
 
 /* mm/page_table.c */

@@ -209,9 +209,11 @@ void emit_blocks(struct page_alloc *pa, const struct pa_range *r, uint32_t info,
  * CPU's cache both held (mm/page_smp.c).
  */
 
-/* The cached block at table index idx, already off CPU cpu's stack -> the lists. */
+/* The cached block at table index idx, already off its CPU's stack -> the
+ * lists: it leaves pa->count[PA_INUSE], which counted it while cached. */
 void cache_unhold(struct page_alloc *pa, uint32_t idx, unsigned k)
 {
+    pa->count[PA_INUSE] -= 1ULL << k;
     free_insert(pa, &pa->range[pa->table[idx].rid], frame_of(pa, idx), k);
 }
 
@@ -222,8 +224,8 @@ uint64_t cache_drain_zone(struct page_alloc *pa, unsigned cpu, unsigned z)
     uint64_t n = cpu_frames(cc, z);
 
     for (unsigned k = 0; k < PA_CACHE_ORDERS; k++)
-        while (cc->st[z][k].nr)
-            cache_unhold(pa, cc->st[z][k].idx[--cc->st[z][k].nr], k);
+        while (cc->st[k][z].nr)
+            cache_unhold(pa, cc->st[k][z].idx[--cc->st[k][z].nr], k);
     return n;
 }
 
@@ -252,9 +254,9 @@ void cache_settle(struct page_alloc *pa, pfn_t a, pfn_t b)
             if (!cpu_frames(cc, z))
                 continue;
             for (unsigned k = 0; k < PA_CACHE_ORDERS; k++) {
-                uint32_t *st = cc->st[z][k].idx;
+                uint32_t *st = cc->st[k][z].idx;
 
-                for (uint32_t j = 0; j < cc->st[z][k].nr;) {
+                for (uint32_t j = 0; j < cc->st[k][z].nr;) {
                     uint32_t idx = st[j];
                     pfn_t f = frame_of(pa, idx);
 
@@ -262,7 +264,7 @@ void cache_settle(struct page_alloc *pa, pfn_t a, pfn_t b)
                         j++;
                         continue;
                     }
-                    st[j] = st[--cc->st[z][k].nr];
+                    st[j] = st[--cc->st[k][z].nr];
                     cache_unhold(pa, idx, k);
                 }
             }
@@ -509,13 +511,13 @@ unsigned pa_owner(const struct page_alloc *pa, pfn_t f)
     return s.owner;
 }
 
-/* Cached frames are FREE; pa->count[PA_INUSE] leaves out what the caches
- * moved (each CPU counts its own, mm/page_cpu.c). */
+/* Cached frames are FREE, though pa->count[PA_INUSE] counts them (the
+ * caches' fast paths touch no shared counter, mm/page_cpu.c). */
 uint64_t pa_nr_frames(const struct page_alloc *pa, enum pa_state st)
 {
-    uint64_t nfree = pa->zone[0].nr_free + pa->zone[1].nr_free + pa->nr_deferred +
-                     cache_frames(pa, PA_ZONE_HIGH) + cache_frames(pa, PA_ZONE_LOW);
-    uint64_t inuse = pa->count[PA_INUSE] + (uint64_t)cache_inuse(pa);
+    uint64_t cached = cache_frames_all(pa);
+    uint64_t nfree = pa->zone[0].nr_free + pa->zone[1].nr_free + pa->nr_deferred + cached;
+    uint64_t inuse = pa->count[PA_INUSE] - cached;
     uint64_t n = pa->used - nfree - inuse;
 
     switch (st) {

@@ -136,30 +136,42 @@ struct pa_defer {
 _Static_assert(PA_ALLOC_LOW == PA_ZONE_LOW && PA_ZONE_HIGH == 0, "pa_alloc() zone from flags");
 
 /*
- * One CPU's cache (mm/page_cpu.c): per zone and order, a stack of the
+ * One CPU's cache (mm/page_cpu.c): per order and zone, a stack of the
  * table indices of FREE blocks it holds (heads marked PA_F_CACHED with the
  * CPU). Written by its CPU only, except by pa_drain() and the range
  * operations (which the concurrent entry points run with every cache
- * locked). A cache line of its own start: CPUs never share one.
+ * locked). Its own 4 KiB, aligned: CPUs never share a cache line, and a
+ * CPU number scales by a shift.
  */
-#define PA_CACHE_SIZE   30      /* blocks per zone and order: a stack is 128 bytes */
-#define PA_CACHE_BATCH  8       /* taken from the heap at once; given back when full */
+#define PA_CACHE_SIZE   30      /* most blocks a stack holds: a stack is 128 bytes */
+#define PA_CACHE_SHARE  7       /* a stack's cap: its zone's free frames / 2^(7 + order) */
 
 struct pa_stack {
-    uint32_t nr, pad;
-    uint32_t idx[PA_CACHE_SIZE];        /* table indices, the top at nr - 1 */
+    uint32_t nr;                        /* blocks on it, the top at nr - 1 */
+    uint32_t cap;                       /* a free may push while nr < cap (0 until
+                                         * the first refill or give-back sets it) */
+    uint32_t idx[PA_CACHE_SIZE];        /* table indices */
 };
 
+/* Bytes a CPU's cache needs, and what it takes: the power of two above. */
+#define PA_CPU_NEED     (sizeof(struct pa_stack) * PA_CACHE_ORDERS * PA_NR_ZONES + \
+                         3 * sizeof(pfn_t))
+#define PA_CPU_BYTES    (PA_CPU_NEED <= 1024 ? 1024 : PA_CPU_NEED <= 2048 ? 2048 : 4096)
+_Static_assert(PA_CPU_NEED <= 4096, "pa_cpu: one CPU's cache fits 4 KiB");
+
 struct pa_cpu {
-    struct pa_stack st[PA_NR_ZONES][PA_CACHE_ORDERS];
-    int64_t inuse;                      /* INUSE frames gained through this cache
-                                         * (cache allocs minus cache frees) */
-    /* The range of the last cache free, copied (ranges never move): a
-     * free in it needs no lookup. all_touched may lag the range's (it
-     * only ever becomes 1): then the chunk's bit is tested. */
-    pfn_t start, len, delta;
-    uint32_t rid, all_touched;
+    union {
+        struct {
+            struct pa_stack st[PA_CACHE_ORDERS][PA_NR_ZONES];
+            /* The range of the last cache free, copied (ranges never
+             * move), with len 0 while that range has untouched chunks:
+             * a free with f - start < len needs no lookup, no chunk test. */
+            pfn_t start, len, delta;
+        };
+        uint8_t bytes[PA_CPU_BYTES];
+    };
 } __attribute__((aligned(64)));
+_Static_assert(sizeof(struct pa_cpu) == PA_CPU_BYTES, "pa_cpu: a power of two");
 
 struct page_alloc {
     struct pa_frame *table;

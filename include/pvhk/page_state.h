@@ -50,7 +50,9 @@ static inline unsigned pa_zone_of(pfn_t f)
 #ifndef PA_MAX_CPUS
 #define PA_MAX_CPUS     8
 #endif
-#define PA_CACHE_ORDERS 4
+/* Orders 0..9 (up to 2 MiB blocks): every order the small-block loads use;
+ * fewer on the host model's tiny heaps. */
+#define PA_CACHE_ORDERS (PA_MAX_ORDER + 1 < 10 ? PA_MAX_ORDER + 1 : 10)
 #define PA_ALL_CPUS     (~0U)   /* pa_drain(): every CPU's cache */
 #define PA_NO_CPU       (-1)    /* pa_cache_cpu(): the frame is in no cache */
 #define PA_CACHE_MISS   (-1)    /* pa_cache_put(): not cached, nothing changed */

@@ -92,8 +92,8 @@ static void rig_holders(struct rig *g)
     for (unsigned c = 0; c < PA_MAX_CPUS; c++)
         for (unsigned z = 0; z < PA_NR_ZONES; z++)
             for (unsigned k = 0; k < PA_CACHE_ORDERS; k++)
-                for (uint32_t j = 0; j < g->pa.cpu[c].st[z][k].nr; j++) {
-                    uint32_t idx = g->pa.cpu[c].st[z][k].idx[j];
+                for (uint32_t j = 0; j < g->pa.cpu[c].st[k][z].nr; j++) {
+                    uint32_t idx = g->pa.cpu[c].st[k][z].idx[j];
                     pfn_t f = idx + g->pa.delta[g->table[idx].rid];
 
                     for (pfn_t q = f; q < f + (1ULL << k); q++)
