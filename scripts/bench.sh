@@ -36,6 +36,17 @@ for mode in bare dom0; do
     grep -a "# bench smp" "$log" | sed 's/.*# bench smp /    /' || echo "    (no figures: see $log)"
 done
 
+# The page heap on every vCPU at once (docs/bench.md, "Several CPUs"): the
+# heap suite's opt-in test heap.bench, pair and S2 through alloc_pages()/
+# free_pages() on 1, 2 and 4 vCPUs (4 vCPUs share this machine's 2 cores).
+echo "== heap on every vCPU at once (dom0, dom0_mem=512M): frames and operations per second"
+for n in 1 2 4; do
+    log=build/logs/bench-heap-$n.log
+    QUIET=1 LOG=$log QEMU_SMP=$n QEMU_MEM=1G XEN_ARGS="dom0_mem=512M" \
+        CMDLINE="selftest=heap heap.bench=1" TIMEOUT=300 scripts/run.sh dom0 >/dev/null 2>&1
+    grep -a "bench heap " "$log" | sed 's/.*bench heap /  /' || echo "  (no figures: see $log)"
+done
+
 for b in scripts/bench-*.sh; do
     [ -x "$b" ] || continue
     echo "== $(basename "$b" .sh)"

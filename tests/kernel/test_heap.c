@@ -12,6 +12,7 @@
 #include <pvhk/spinlock.h>
 #include <pvhk/p2m.h>
 #include <pvhk/xen.h>
+#include <pvhk/time.h>
 
 static bool heap_consistent(struct ktest_ctx *t)
 {
@@ -312,9 +313,10 @@ struct hjob {
 
 static struct hjob hjobs[NR_CPUS];
 static unsigned hjob_ready, hjob_go, hjob_stop;    /* stop: end the steps early */
+static unsigned hjob_orders = 5;                    /* orders 0..hjob_orders-1 */
 
 /*
- * On each CPU at once: random allocations of orders 0-4 and frees, each
+ * On each CPU at once: random allocations of orders 0..hjob_orders-1 and frees, each
  * page of a block tagged (CPU, sequence, page) when allocated and checked
  * before it is freed. A block handed to two CPUs, or an overlap, shows as
  * a tag another CPU wrote.
@@ -338,7 +340,7 @@ static void heap_worker(void *arg)
         s ^= s >> 7;
         s ^= s << 17;
         if (i < j->iters && nlive < HJOB_LIVE && (!nlive || (s & 1))) {
-            unsigned k = (unsigned)((s >> 8) % 5);
+            unsigned k = (unsigned)((s >> 8) % hjob_orders);
             uint64_t *va = alloc_pages(k, 0), tag = (uint64_t)me << 48 | i;
 
             j->allocs++;
@@ -399,7 +401,9 @@ static void wait_workers(void)
 }
 
 /* One CPU balloons down and up while the others allocate and free: the
- * account equals Xen's reservation at the end, no tag is wrong. */
+ * account equals Xen's reservation at the end, no tag is wrong. The others
+ * take orders 0-11: 10 and 11 are past the caches, so they meet the
+ * balloon on the heap's lock, not only in their caches. */
 KTEST(heap, balloon_while_other_cpus_allocate)
 {
     struct p2m_result r;
@@ -416,8 +420,9 @@ KTEST(heap, balloon_while_other_cpus_allocate)
     spin_lock(&p2m_lock);
     before = p2m.backed;
     spin_unlock(&p2m_lock);
+    hjob_orders = 12;
     n = start_workers(20000);       /* until the balloon is done, at most this */
-    for (; rounds < 4 && !rc; rounds++) {
+    for (; rounds < 16 && !rc; rounds++) {
         spin_lock(&p2m_lock);
         rc = p2m_set_target(&p2m, before - 2048, &r);       /* 8 MiB down */
         if (!rc)
@@ -427,6 +432,7 @@ KTEST(heap, balloon_while_other_cpus_allocate)
             p2m_print_result("balloon during allocation", rc, &r);
     }
     wait_workers();
+    hjob_orders = 5;
     for_each_cpu(c, &cpu_online_mask) {
         errors += hjobs[c].errors;
         allocs += hjobs[c].allocs;
@@ -541,4 +547,122 @@ KTEST(heap, double_free_on_another_cpu_refused)
     pas_lock_all(&heap_smp);
     KT_EXPECT(t, pa_state(&heap, d.f) == PA_FREE);
     pas_unlock_all(&heap_smp);
+}
+
+/* ---- throughput on every CPU at once (make bench; opt-in: heap.bench=1) ---- */
+
+#define BJOB_OPS    100000
+
+struct bjob {
+    uint64_t ops, frames, ns;
+    unsigned errors;
+};
+
+static struct bjob bjobs[NR_CPUS];
+static unsigned bjob_s2, bjob_ready, bjob_go;
+
+/*
+ * One CPU's share: BJOB_OPS operations through alloc_pages()/free_pages(),
+ * timed from the common start. pair: an order-0 allocation and its free;
+ * s2: bench/alloc_bench.c's S2 (orders 0..9 uniform, allocate with
+ * probability (64 - live) / 64, else free a random live block).
+ */
+static void bench_worker(void *arg)
+{
+    struct bjob *j = &bjobs[smp_processor_id()];
+    struct { void *va; unsigned k; } live[64];
+    unsigned nlive = 0;
+    uint64_t s = 0x9e3779b97f4a7c15ULL * (smp_processor_id() + 1), t0;
+
+    (void)arg;
+    __atomic_add_fetch(&bjob_ready, 1, __ATOMIC_ACQ_REL);
+    while (!__atomic_load_n(&bjob_go, __ATOMIC_ACQUIRE))
+        cpu_relax();
+    t0 = now_ns();
+    for (uint64_t i = 0; i < BJOB_OPS; i++) {
+        if (!bjob_s2) {
+            void *va = alloc_pages(0, 0);
+
+            if (!va) {
+                j->errors++;
+                continue;
+            }
+            free_pages(va, 0);
+            j->ops += 2;
+            j->frames += 2;
+            continue;
+        }
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        if ((s & 63) >= nlive) {
+            unsigned k = (unsigned)((s >> 8) % 10);
+            void *va = alloc_pages(k, 0);
+
+            if (va) {
+                live[nlive].va = va;
+                live[nlive++].k = k;
+                j->frames += 1ULL << k;
+            }
+        } else {
+            unsigned x = (unsigned)((s >> 16) % nlive);
+
+            free_pages(live[x].va, live[x].k);
+            j->frames += 1ULL << live[x].k;
+            live[x] = live[--nlive];
+        }
+        j->ops++;
+    }
+    j->ns = now_ns() - t0;
+    while (nlive--)
+        free_pages(live[nlive].va, live[nlive].k);
+}
+
+/* Frames and operations per second of all online CPUs, summed, for one load. */
+static void bench_load(struct ktest_ctx *t, unsigned s2)
+{
+    unsigned me = smp_processor_id(), n = 0, errors = 0;
+    uint64_t frames = 0, ops = 0, ns = 0;
+
+    bjob_s2 = s2;
+    __atomic_store_n(&bjob_ready, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&bjob_go, 0, __ATOMIC_RELAXED);
+    for_each_cpu(c, &cpu_online_mask) {
+        bjobs[c] = (struct bjob){ 0 };
+        if (c != me && smp_run_on(c, bench_worker, NULL) == 0)
+            n++;
+    }
+    while (__atomic_load_n(&bjob_ready, __ATOMIC_ACQUIRE) < n)
+        cpu_relax();
+    __atomic_store_n(&bjob_go, 1, __ATOMIC_RELEASE);
+    bench_worker(NULL);
+    for_each_cpu(c, &cpu_online_mask)
+        if (c != me)
+            smp_work_wait(c);
+    for_each_cpu(c, &cpu_online_mask) {
+        /* Throughput over the slowest CPU's time: all ran together. */
+        frames += bjobs[c].frames;
+        ops += bjobs[c].ops;
+        errors += bjobs[c].errors;
+        ns = MAX(ns, bjobs[c].ns);
+    }
+    KT_EXPECT(t, errors == 0 && n + 1 == num_online_cpus() && ns > 0);
+    if (ns)
+        ktest_note(t, "bench heap %s on %u CPU(s): %llu kframes/s, %llu kops/s",
+                   s2 ? "s2" : "pair", n + 1, (unsigned long long)(frames * 1000000 / ns),
+                   (unsigned long long)(ops * 1000000 / ns));
+}
+
+KTEST_OPTIN(heap, bench_every_cpu, "heap.bench")
+{
+    struct pa_violation v;
+    int rc;
+
+    bench_load(t, 0);
+    bench_load(t, 1);
+    pas_lock_all(&heap_smp);
+    pa_drain(&heap, PA_ALL_CPUS);
+    rc = pa_check(&heap, &v);
+    pas_unlock_all(&heap_smp);
+    KT_EXPECT(t, rc == 0);
 }
