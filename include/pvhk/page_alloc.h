@@ -302,8 +302,9 @@ int pa_cache_cpu(const struct page_alloc *pa, pfn_t frame);
  *   pa_cache_put:  PA_OK if the block (INUSE, owner 0, no offlining frame,
  *                  a cacheable order) went into the cache, else
  *                  PA_CACHE_MISS: nothing changed, pa_free_on() decides;
- *   pa_cache_fill: pa_alloc() on the heap and this CPU's cache (a batch
- *                  may join the cache), PA_NO_FRAME without draining others;
+ *   pa_cache_fill: pa_alloc() on the heap and this CPU's cache (on an
+ *                  empty stack one block is split: a batch joins the
+ *                  cache), PA_NO_FRAME without draining others;
  *   pa_cache_free_heap: a free pa_cache_put() could not take (a full stack,
  *                  a range change, an order not cached) with the heap too:
  *                  PA_OK, or PA_CACHE_MISS for anything but a plain in-use
