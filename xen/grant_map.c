@@ -12,6 +12,10 @@
  * that page) or over a frame that already holds a mapping (a second grant
  * at one frame crashed dom0 in Xen's p2m.c). It goes back to the pool
  * only once Xen said the mapping is gone.
+ *
+ * gnt_lock guards the book, table_pfn[], the one-time setup and the batch
+ * arrays; gnt_copy and the query hypercalls touch none of them and run
+ * without it (docs/grant-table.md "Locking (several CPUs)").
  */
 #include <pvhk/grant.h>
 #include <pvhk/hypercall.h>
@@ -23,22 +27,40 @@
 #include <pvhk/xen.h>
 #include <xen/memory.h>
 
+/*
+ * Taken before p2m_lock (scratch frames) and the heap's locks, never after
+ * them. No grant path runs in an interrupt handler, so plain spin_lock as
+ * for p2m_lock; the lock's debug check would report one that did.
+ */
+DEFINE_SPINLOCK(gnt_lock);
+
 struct gnttab_book gnt_book;
 struct gnt_stats gnt_st;
 
-static int init_rc = 1;                 /* 1: not tried yet */
+static int init_rc = 1;                 /* 1: not tried yet; read unlocked by gnt_init */
 static uint64_t table_pfn[GNT_MAX_FRAMES];
 
-/* The batch arrays: too big for a stack (16 + 12 KiB). */
+/*
+ * The batch arrays: too big for a stack (16 + 12 KiB), so one set shared
+ * by every CPU, used only under gnt_lock. Two batches built in them at once
+ * would send one CPU's frames with the other's refs: two grants at one
+ * frame, which Xen answers by crashing dom0.
+ */
 static struct gnttab_map_grant_ref map_ops[GNT_BATCH_MAX];
 static struct gnttab_unmap_grant_ref unmap_ops[GNT_BATCH_MAX];
 static grant_ref_t batch_refs[GNT_BATCH_MAX];
 static uint64_t batch_addrs[GNT_BATCH_MAX];
 static grant_handle_t batch_handles[GNT_BATCH_MAX];
 
+/* Counters bumped outside gnt_lock too (gnt_copy, the queries). */
+static void stat_add(uint64_t *c, uint64_t n)
+{
+    __atomic_add_fetch(c, n, __ATOMIC_RELAXED);
+}
+
 static long gnttab_op(unsigned cmd, void *ops, unsigned n)
 {
-    gnt_st.hypercalls++;
+    stat_add(&gnt_st.hypercalls, 1);
     return xen_grant_table_op(cmd, ops, n);
 }
 
@@ -66,7 +88,12 @@ int gnt_get_version(void)
 
 uint64_t gnt_table_pfn(uint32_t idx)
 {
-    return idx < gnt_book.nr_frames ? table_pfn[idx] : 0;
+    uint64_t pfn;
+
+    spin_lock(&gnt_lock);
+    pfn = idx < gnt_book.nr_frames ? table_pfn[idx] : 0;
+    spin_unlock(&gnt_lock);
+    return pfn;
 }
 
 /*
@@ -74,7 +101,8 @@ uint64_t gnt_table_pfn(uint32_t idx)
  * creation: put table frame idx at a fresh scratch frame. An idx at or
  * past Xen's current size makes Xen grow the table (up to max_nr_frames;
  * beyond it -EINVAL). Each idx is mapped exactly once: mapping it at a
- * second frame would move it and leave the first frame unbacked.
+ * second frame would move it and leave the first frame unbacked. Runs
+ * under gnt_lock (setup, or the book growing inside gnt_grant).
  */
 static int map_table_frame(void *ctx, uint32_t idx, grant_entry_v1_t **va)
 {
@@ -93,7 +121,7 @@ static int map_table_frame(void *ctx, uint32_t idx, grant_entry_v1_t **va)
         .idx = idx,
         .gpfn = pfn,
     };
-    gnt_st.hypercalls++;
+    stat_add(&gnt_st.hypercalls, 1);
     long hrc = xen_memory_op(XENMEM_add_to_physmap, &xatp);
     if (hrc) {
         /* Xen refused before mapping anything: the frame is still empty. */
@@ -162,28 +190,53 @@ static int gnt_setup(void)
     return 0;
 }
 
-int gnt_init(void)
+/* The first caller sets up; the others wait on gnt_lock and see its result. */
+static int init_locked(void)
 {
     if (init_rc == 1) {
-        init_rc = gnt_setup();
-        if (init_rc && init_rc != -XEN_ENODEV)
-            printk("pvhk: gnttab: setup failed: %d\n", init_rc);
+        int rc = gnt_setup();
+        if (rc && rc != -XEN_ENODEV)
+            printk("pvhk: gnttab: setup failed: %d\n", rc);
+        /* Release: a gnt_init that reads it unlocked sees the book set up. */
+        __atomic_store_n(&init_rc, rc, __ATOMIC_RELEASE);
     }
     return init_rc;
 }
 
+int gnt_init(void)
+{
+    int rc = __atomic_load_n(&init_rc, __ATOMIC_ACQUIRE);
+
+    if (rc != 1)
+        return rc;
+    spin_lock(&gnt_lock);
+    rc = init_locked();
+    spin_unlock(&gnt_lock);
+    return rc;
+}
+
 int gnt_grant(domid_t domid, uint64_t gfn, bool readonly, grant_ref_t *ref)
 {
-    int rc = gnt_init();
+    int rc;
 
-    return rc ? rc : gnttab_grant_access(&gnt_book, domid, gfn, readonly, ref);
+    spin_lock(&gnt_lock);
+    rc = init_locked();
+    if (rc == 0)
+        rc = gnttab_grant_access(&gnt_book, domid, gfn, readonly, ref);
+    spin_unlock(&gnt_lock);
+    return rc;
 }
 
 int gnt_end(grant_ref_t ref)
 {
-    int rc = gnt_init();
+    int rc;
 
-    return rc ? rc : gnttab_end_access(&gnt_book, ref);
+    spin_lock(&gnt_lock);
+    rc = init_locked();
+    if (rc == 0)
+        rc = gnttab_end_access(&gnt_book, ref);
+    spin_unlock(&gnt_lock);
+    return rc;
 }
 
 /* ---- mapping foreign grants ----------------------------------------------- */
@@ -259,7 +312,7 @@ static void leak(uint64_t pfn, const char *why, int16_t st)
  * Unmap ops[0..n) (built), batched or not; a frame goes back to the pool
  * only on GNTST_okay. Returns the report's verdict.
  */
-static int unmap_batch(unsigned n, bool one_per_call, struct gnttab_report *rep)
+static int unmap_batch_locked(unsigned n, bool one_per_call, struct gnttab_report *rep)
 {
     unsigned issued;
     long hrc = issue(GNTTABOP_unmap_grant_ref, unmap_ops, sizeof(unmap_ops[0]), n,
@@ -277,18 +330,31 @@ static int unmap_batch(unsigned n, bool one_per_call, struct gnttab_report *rep)
     return rc;
 }
 
-int gnt_map_refs(domid_t dom, const grant_ref_t *refs, unsigned n,
-                 unsigned flags, struct gnt_map *m, struct gnttab_report *rep)
+/*
+ * Every frame at addrs[0..n) is SCRATCH. The frame table is read with every
+ * heap lock held: another CPU's change to a neighbouring frame may be half
+ * done otherwise (docs/allocator.md "Concurrency").
+ */
+static bool all_scratch(const uint64_t *addrs, unsigned n)
+{
+    bool ok = true;
+
+    pas_lock_all(&heap_smp);
+    for (unsigned i = 0; i < n && ok; i++)
+        ok = addrs[i] && pa_state(&heap, PFN_DOWN(addrs[i])) == PA_SCRATCH;
+    pas_unlock_all(&heap_smp);
+    return ok;
+}
+
+static int map_refs_locked(domid_t dom, const grant_ref_t *refs, unsigned n,
+                           unsigned flags, struct gnt_map *m, struct gnttab_report *rep)
 {
     bool one = flags & GNT_ONE_PER_CALL;
     struct frame_run run = { 0, 0 };
     unsigned i, got = 0, issued;
     uint64_t base;
-    int rc = gnt_init();
+    int rc;
 
-    memset(rep, 0, sizeof(*rep));
-    if (rc)
-        return rc;
     if (n == 0 || n > GNT_BATCH_MAX)
         return -XEN_EINVAL;
     /* One contiguous run if the pool has one, else frame by frame. */
@@ -303,14 +369,13 @@ int gnt_map_refs(domid_t dom, const grant_ref_t *refs, unsigned n,
             goto put_frames;
         batch_addrs[got] = PFN_PHYS(pfn);
     }
-    for (i = 0; i < n; i++) {
-        /* The pool's promise, re-checked where it matters most. */
-        if (pa_state(&heap, PFN_DOWN(batch_addrs[i])) != PA_SCRATCH) {
-            rc = -XEN_EFAULT;
-            goto put_frames;
-        }
-        batch_refs[i] = refs[i];
+    /* The pool's promise, re-checked where it matters most. */
+    if (!all_scratch(batch_addrs, n)) {
+        rc = -XEN_EFAULT;
+        goto put_frames;
     }
+    for (i = 0; i < n; i++)
+        batch_refs[i] = refs[i];
     rc = gnttab_build_map(map_ops, n, dom, batch_refs, batch_addrs,
                           flags & GNT_MAP_READONLY);
     if (rc)
@@ -344,7 +409,7 @@ int gnt_map_refs(domid_t dom, const grant_ref_t *refs, unsigned n,
     gnt_st.mapped += nu;
     if (nu) {
         struct gnttab_report urep;
-        unmap_batch(nu, one, &urep);
+        unmap_batch_locked(nu, one, &urep);
         for (i = 0; i < nu; i++)
             if (unmap_ops[i].status == GNTST_okay)
                 gnt_st.undone++;
@@ -372,26 +437,37 @@ put_frames:
     return rc;
 }
 
-int gnt_unmap(struct gnt_map *m, unsigned n, unsigned flags,
-              struct gnttab_report *rep)
+int gnt_map_refs(domid_t dom, const grant_ref_t *refs, unsigned n,
+                 unsigned flags, struct gnt_map *m, struct gnttab_report *rep)
 {
-    int rc = gnt_init();
+    int rc;
 
     memset(rep, 0, sizeof(*rep));
-    if (rc)
-        return rc;
+    spin_lock(&gnt_lock);
+    rc = init_locked();
+    if (rc == 0)
+        rc = map_refs_locked(dom, refs, n, flags, m, rep);
+    spin_unlock(&gnt_lock);
+    return rc;
+}
+
+static int unmap_locked(struct gnt_map *m, unsigned n, unsigned flags,
+                        struct gnttab_report *rep)
+{
+    int rc;
+
     if (n == 0 || n > GNT_BATCH_MAX)
         return -XEN_EINVAL;
     for (unsigned i = 0; i < n; i++) {
-        if (!m[i].pfn || pa_state(&heap, m[i].pfn) != PA_SCRATCH)
-            return -XEN_EINVAL;         /* not a mapping of ours */
         batch_addrs[i] = PFN_PHYS(m[i].pfn);
         batch_handles[i] = m[i].handle;
     }
+    if (!all_scratch(batch_addrs, n))
+        return -XEN_EINVAL;             /* not a mapping of ours */
     rc = gnttab_build_unmap(unmap_ops, n, batch_addrs, batch_handles);
     if (rc)
         return rc;
-    rc = unmap_batch(n, flags & GNT_ONE_PER_CALL, rep);
+    rc = unmap_batch_locked(n, flags & GNT_ONE_PER_CALL, rep);
     for (unsigned i = 0; i < n; i++) {
         int16_t st = unmap_ops[i].status;
         m[i].status = st;
@@ -409,6 +485,25 @@ int gnt_unmap(struct gnt_map *m, unsigned n, unsigned flags,
     return rc;
 }
 
+int gnt_unmap(struct gnt_map *m, unsigned n, unsigned flags,
+              struct gnttab_report *rep)
+{
+    int rc;
+
+    memset(rep, 0, sizeof(*rep));
+    spin_lock(&gnt_lock);
+    rc = init_locked();
+    if (rc == 0)
+        rc = unmap_locked(m, n, flags, rep);
+    spin_unlock(&gnt_lock);
+    return rc;
+}
+
+/*
+ * No gnt_lock: the ops are the caller's, Xen serialises the entries they
+ * name, and nothing of the book or the batch arrays is touched; only the
+ * counters are shared, and they are atomic.
+ */
 int gnt_copy(struct gnttab_copy *ops, unsigned n, struct gnttab_report *rep)
 {
     int rc = gnt_init();
@@ -418,7 +513,7 @@ int gnt_copy(struct gnttab_copy *ops, unsigned n, struct gnttab_report *rep)
         return rc;
     long hrc = gnttab_op(GNTTABOP_copy, ops, n);
     rc = gnttab_report_copy(ops, n, hrc, rep);
-    gnt_st.copied += rep->ok;
+    stat_add(&gnt_st.copied, rep->ok);
     return rc;
 }
 
@@ -464,6 +559,8 @@ static int selfmap_restore_locked(uint64_t gfn)
     return rc;
 }
 
+/* No gnt_lock: the restore touches the P2M account and the frame table,
+ * not the book, and callers may run it on every CPU at once. */
 int gnt_selfmap_restore(uint64_t gfn)
 {
     int rc;

@@ -14,9 +14,9 @@
  * mappings live only in scratch frames (UNUSABLE space on dom0, released
  * RAM on a domU), never in a hole and never over backed RAM. Every entry
  * point initialises the table on first use (gnt_init); none retries
- * anything. pvhk runs one CPU and no grant user runs from an interrupt, so
- * there is no lock; a second CPU or an upcall-time user would need one
- * around the book and the batch arrays.
+ * anything. Every entry point may be called from any CPU at once, never
+ * from an interrupt handler: gnt_lock serialises the book, the table and
+ * the batch arrays (see its declaration below).
  *
  * Errors are negative Xen errno values (<xen/errno.h>); per-op results keep
  * their GNTST_* code, named by gnttab_status_name().
@@ -224,7 +224,21 @@ int gnttab_status_errno(int16_t status);
  */
 int gnt_init(void);
 
-/* After gnt_init: the book, and the scratch frame table frame idx sits at. */
+/*
+ * gnt_lock guards the book (granting, ending, the table growing), the
+ * one-time setup and the map/unmap batch arrays: gnt_grant, gnt_end,
+ * gnt_map_refs, gnt_unmap and gnt_table_pfn take it. gnt_copy, the queries
+ * and gnt_selfmap_restore do not. Lock order: gnt_lock, then p2m_lock
+ * (scratch frames), then the heap's locks; nothing holding one of those
+ * takes gnt_lock.
+ */
+struct spinlock;
+extern struct spinlock gnt_lock;
+
+/*
+ * After gnt_init: the book, and the scratch frame table frame idx sits at.
+ * Read gnt_book under gnt_lock while another CPU may grant or end.
+ */
 extern struct gnttab_book gnt_book;
 uint64_t gnt_table_pfn(uint32_t idx);
 /* GNTTABOP_query_size / get_version for DOMID_SELF: Xen's view, not ours. */
@@ -287,6 +301,8 @@ int gnt_copy(struct gnttab_copy *ops, unsigned n, struct gnttab_report *rep);
  */
 int gnt_selfmap_restore(uint64_t gfn);
 
+/* hypercalls and copied are updated atomically (gnt_copy runs without
+ * gnt_lock), the others under gnt_lock. */
 struct gnt_stats {
     uint64_t hypercalls;                /* grant_table_op + add_to_physmap */
     uint64_t mapped, unmapped, copied;  /* ops that reported okay */

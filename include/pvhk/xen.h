@@ -119,9 +119,10 @@ int scratch_frames_put_run(uint64_t pfn, uint64_t count);
 /*
  * The P2M account and the scratch pool: one lock for both, taken by every
  * kernel path that changes either (balloon, scratch get/put, the grant
- * self-map restore) from any CPU. Lock order: p2m_lock, then the heap's
- * locks (the frame-table calls inside take those: mm/heap.c), never the
- * other way (docs/p2m.md "Locking").
+ * self-map restore) from any CPU. Lock order: gnt_lock (the grant
+ * mapper's, which takes scratch frames under it), then p2m_lock, then the
+ * heap's locks (the frame-table calls inside take those: mm/heap.c), never
+ * the other way (docs/p2m.md "Locking").
  */
 struct spinlock;
 extern struct spinlock p2m_lock;

@@ -17,6 +17,8 @@
 #include <pvhk/platform.h>
 #include <pvhk/printk.h>
 #include <pvhk/selftest.h>
+#include <pvhk/smp.h>
+#include <pvhk/spinlock.h>
 #include <pvhk/string.h>
 #include <pvhk/time.h>
 #include <pvhk/trap.h>
@@ -573,6 +575,262 @@ KTEST(gnttab, every_status_provoked_and_named)
     KT_EXPECT(t, gnt_st.leaked == 0);
     KT_EXPECT(t, gnt_account_matches(t));
     free_pages(a, 0);
+}
+
+/* ---- every CPU at once ------------------------------------------------ */
+
+/*
+ * Each online CPU, all started together (as the heap's every-CPU tests),
+ * runs SMP_ROUNDS rounds of: grant SMP_N sacrificial frames of its own,
+ * tagged (CPU, round, frame); map them in one batch; check every mapping
+ * shows its tag; write a new tag through it; have Xen copy the start of
+ * each mapped frame into a local page (Xen's view of the page behind the
+ * mapping, not our TLB's); unmap; end the grants; restore the frames.
+ * Without gnt_lock two CPUs build their batches in the same arrays and one
+ * sends the other's frames or refs.
+ *
+ * The page behind a self-map cannot be read after the unmap: Xen dropped
+ * it from its granting frame number (see gnt_selfmap_restore), so the new
+ * tag is checked through the mapping and through Xen's copy before it.
+ */
+#define SMP_ROUNDS      12
+#define SMP_N           8
+#define SMP_COPY_LEN    (PAGE_SIZE / SMP_N)
+
+struct gjob {
+    bool on;                            /* started on this CPU */
+    unsigned rounds, maps, failures;
+    uint64_t ns;
+    /* the first failure */
+    const char *what;
+    unsigned round, op;
+    int rc;
+    int16_t status;
+};
+
+static struct gjob gjobs[NR_CPUS];
+static unsigned gjob_ready, gjob_go, gjob_inflight, gjob_peak;
+
+static uint64_t smp_tag(unsigned cpu, unsigned round, unsigned i, unsigned phase)
+{
+    return 0x5000000ull | (uint64_t)cpu << 16 | round << 8 | i << 1 | phase;
+}
+
+static void gfail(struct gjob *j, unsigned round, unsigned op, const char *what, int rc,
+                  int16_t st)
+{
+    if (j->failures++)
+        return;
+    j->what = what;
+    j->round = round;
+    j->op = op;
+    j->rc = rc;
+    j->status = st;
+}
+
+/* How many CPUs are inside a round at once, at most. */
+static void round_enter(void)
+{
+    unsigned now = __atomic_add_fetch(&gjob_inflight, 1, __ATOMIC_RELAXED);
+    unsigned peak = __atomic_load_n(&gjob_peak, __ATOMIC_RELAXED);
+
+    while (now > peak && !__atomic_compare_exchange_n(&gjob_peak, &peak, now, false,
+                                                      __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        ;
+}
+
+/* One round; false when it failed (j says how), and the worker stops. */
+static bool smp_round(struct gjob *j, unsigned cpu, unsigned r, uint8_t *page)
+{
+    struct gnttab_copy ops[SMP_N];
+    struct gnt_map m[SMP_N];
+    grant_ref_t refs[SMP_N];
+    struct gnttab_report rep;
+    void *f[SMP_N];
+    unsigned n, fails = j->failures;
+    bool mapped = false;
+    int rc;
+
+    memset(m, 0, sizeof(m));
+    for (n = 0; n < SMP_N; n++) {
+        f[n] = sacrificial_frame(smp_tag(cpu, r, n, 0));
+        if (!f[n]) {
+            gfail(j, r, n, "allocate a frame", -XEN_ENOMEM, 0);
+            break;
+        }
+        rc = gnt_grant(SELF, PFN_DOWN((uintptr_t)f[n]), false, &refs[n]);
+        if (rc) {
+            gfail(j, r, n, "grant", rc, 0);
+            free_pages(f[n], 0);
+            break;
+        }
+    }
+    if (n == SMP_N) {
+        rc = gnt_map_refs(SELF, refs, SMP_N, 0, m, &rep);
+        if (rc)
+            gfail(j, r, rep.first_bad, "map", rc, rep.first_status);
+        mapped = rc == 0;
+    }
+    if (mapped) {
+        j->maps += SMP_N;
+        for (unsigned i = 0; i < SMP_N; i++) {
+            void *va = va_of(m[i].pfn);
+            if (!holds(va, smp_tag(cpu, r, i, 0)))
+                gfail(j, r, i, "the mapping shows another tag", 0, 0);
+            fill(va, smp_tag(cpu, r, i, 1));
+            if (!holds(va, smp_tag(cpu, r, i, 1)))
+                gfail(j, r, i, "a write through the mapping did not land", 0, 0);
+            struct gnttab_copy_end s = { .ref_or_gfn = m[i].pfn };
+            struct gnttab_copy_end d = local(page, i * SMP_COPY_LEN);
+            if (gnttab_build_copy(&ops[i], &s, &d, SMP_COPY_LEN))
+                gfail(j, r, i, "build a copy", -XEN_EINVAL, 0);
+        }
+        memset(page, 0, PAGE_SIZE);
+        rc = gnt_copy(ops, SMP_N, &rep);
+        if (rc)
+            gfail(j, r, rep.first_bad, "copy from the mapped frame", rc, rep.first_status);
+        for (unsigned i = 0; i < SMP_N && !rc; i++) {
+            const volatile uint64_t *w = (const volatile uint64_t *)(page + i * SMP_COPY_LEN);
+            for (unsigned k = 0; k < SMP_COPY_LEN / 8; k++)
+                if (w[k] != pattern(smp_tag(cpu, r, i, 1), k)) {
+                    gfail(j, r, i, "Xen's copy of the mapped frame lacks the new tag", 0, 0);
+                    break;
+                }
+        }
+        rc = gnt_end(refs[0]);
+        if (rc != -XEN_EBUSY)
+            gfail(j, r, 0, "gnt_end of a mapped grant not refused as busy", rc, 0);
+        rc = gnt_unmap(m, SMP_N, 0, &rep);
+        if (rc) {
+            /* Frames still mapped: leave them, their grants and pages alone. */
+            gfail(j, r, rep.first_bad, "unmap", rc, rep.first_status);
+            return false;
+        }
+    }
+    for (unsigned i = 0; i < n; i++) {
+        rc = gnt_end(refs[i]);
+        if (rc)
+            gfail(j, r, i, "end the grant", rc, 0);
+    }
+    for (unsigned i = 0; i < n; i++) {
+        /*
+         * A self-map took the page away from its frame: back it afresh.
+         * One word tells (a tag never reads all ones); every read of an
+         * empty frame is a trip through Xen's emulator, 512 a page.
+         */
+        if (*(volatile uint64_t *)f[i] == ~0ull) {
+            rc = gnt_selfmap_restore(PFN_DOWN((uintptr_t)f[i]));
+            if (rc)
+                gfail(j, r, i, "restore the self-mapped frame", rc, 0);
+        } else {
+            if (mapped)
+                gfail(j, r, i, "the granting frame kept its page through a self-map", 0, 0);
+            free_pages(f[i], 0);
+        }
+    }
+    return j->failures == fails;
+}
+
+static void gnt_smp_worker(void *arg)
+{
+    unsigned me = smp_processor_id();
+    struct gjob *j = &gjobs[me];
+
+    (void)arg;
+    __atomic_add_fetch(&gjob_ready, 1, __ATOMIC_ACQ_REL);
+    while (!__atomic_load_n(&gjob_go, __ATOMIC_ACQUIRE))
+        cpu_relax();
+    uint64_t t0 = now_ns();
+    uint8_t *page = alloc_pages(0, 0);
+    if (!page) {
+        gfail(j, 0, 0, "allocate the copy page", -XEN_ENOMEM, 0);
+        return;
+    }
+    for (unsigned r = 0; r < SMP_ROUNDS; r++) {
+        round_enter();
+        bool ok = smp_round(j, me, r, page);
+        __atomic_sub_fetch(&gjob_inflight, 1, __ATOMIC_RELAXED);
+        if (!ok)
+            break;
+        j->rounds++;
+    }
+    free_pages(page, 0);
+    j->ns = now_ns() - t0;
+}
+
+/* Refs handed out (granted or reserved): growth adds as many free refs
+ * as refs, so the figure is comparable across it. */
+static uint32_t refs_not_free(void)
+{
+    uint32_t n;
+
+    spin_lock(&gnt_lock);
+    n = gnt_book.nr_frames * GNTTAB_EPF - gnt_book.nr_free;
+    spin_unlock(&gnt_lock);
+    return n;
+}
+
+KTEST(gnttab, map_unmap_from_every_cpu_at_once)
+{
+    unsigned me = smp_processor_id(), started = 0, cpus = 0;
+    char msg[192];
+
+    REQUIRE_GNT(t);
+    REQUIRE_DOM0(t);
+    uint64_t avail = gnt_pool_level();
+    uint64_t leaked = gnt_st.leaked, unmap_failed = gnt_st.unmap_failed;
+    uint32_t held = refs_not_free();
+
+    __atomic_store_n(&gjob_ready, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&gjob_go, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&gjob_inflight, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&gjob_peak, 0, __ATOMIC_RELAXED);
+    for_each_cpu(c, &cpu_online_mask) {
+        gjobs[c] = (struct gjob){ .on = true };
+        if (c == me)
+            continue;
+        if (smp_run_on(c, gnt_smp_worker, NULL) == 0) {
+            started++;
+        } else {
+            gjobs[c].on = false;
+            ktest_note(t, "CPU %u: could not start the worker", c);
+        }
+    }
+    /* Everyone at the start line, then all at once (this CPU too). */
+    while (__atomic_load_n(&gjob_ready, __ATOMIC_ACQUIRE) < started)
+        cpu_relax();
+    __atomic_store_n(&gjob_go, 1, __ATOMIC_RELEASE);
+    gnt_smp_worker(NULL);
+    for_each_cpu(c, &cpu_online_mask)
+        if (c != me && gjobs[c].on)
+            smp_work_wait(c);
+
+    for_each_cpu(c, &cpu_online_mask) {
+        const struct gjob *j = &gjobs[c];
+        if (!j->on)
+            continue;
+        cpus++;
+        ktest_note(t, "CPU %u: %u of %u rounds, %u maps in %llu ms, %u failure(s)", c,
+                   j->rounds, SMP_ROUNDS, j->maps, (unsigned long long)(j->ns / 1000000),
+                   j->failures);
+        if (j->failures) {
+            snprintf(msg, sizeof(msg), "CPU %u, round %u, op %u: %s (rc %d, %s)%s", c,
+                     j->round, j->op, j->what, j->rc,
+                     j->rc ? gnttab_status_name(j->status) : "-",
+                     j->failures > 1 ? "; more failures after it" : "");
+            ktest_fail(t, __FILE__, __LINE__, msg);
+        } else if (j->rounds != SMP_ROUNDS) {
+            snprintf(msg, sizeof(msg), "CPU %u: %u of %u rounds", c, j->rounds, SMP_ROUNDS);
+            ktest_fail(t, __FILE__, __LINE__, msg);
+        }
+    }
+    ktest_note(t, "%u CPU(s), at most %u inside a round at once", cpus,
+               __atomic_load_n(&gjob_peak, __ATOMIC_RELAXED));
+    KT_EXPECT(t, cpus == num_online_cpus());
+    KT_EXPECT(t, refs_not_free() == held);              /* every grant ended */
+    KT_EXPECT(t, gnt_pool_level() == avail);
+    KT_EXPECT(t, gnt_st.leaked == leaked && gnt_st.unmap_failed == unmap_failed);
+    KT_EXPECT(t, gnt_account_matches(t));
 }
 
 /* ---- make bench ------------------------------------------------------- */
