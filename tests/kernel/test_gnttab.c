@@ -584,8 +584,11 @@ KTEST(gnttab, every_status_provoked_and_named)
  * runs SMP_ROUNDS rounds of: grant SMP_N sacrificial frames of its own,
  * tagged (CPU, round, frame); map them in one batch; check every mapping
  * shows its tag; write a new tag through it; have Xen copy the start of
- * each mapped frame into a local page (Xen's view of the page behind the
- * mapping, not our TLB's); unmap; end the grants; restore the frames.
+ * each granted page, named by its grant ref, into a local page (Xen's view
+ * of the page the grant names, so the mapping must alias it, not our
+ * TLB's view); unmap; end the grants; restore the frames. (A copy from the
+ * mapping's frame number works on Xen 4.17 but Xen 4.20 refuses it,
+ * GNTST_bad_page: the ref works on both.)
  * Without gnt_lock two CPUs build their batches in the same arrays and one
  * sends the other's frames or refs.
  *
@@ -680,7 +683,7 @@ static bool smp_round(struct gjob *j, unsigned cpu, unsigned r, uint8_t *page)
             fill(va, smp_tag(cpu, r, i, 1));
             if (!holds(va, smp_tag(cpu, r, i, 1)))
                 gfail(j, r, i, "a write through the mapping did not land", 0, 0);
-            struct gnttab_copy_end s = { .ref_or_gfn = m[i].pfn };
+            struct gnttab_copy_end s = gref(refs[i], 0);
             struct gnttab_copy_end d = local(page, i * SMP_COPY_LEN);
             if (gnttab_build_copy(&ops[i], &s, &d, SMP_COPY_LEN))
                 gfail(j, r, i, "build a copy", -XEN_EINVAL, 0);
@@ -688,12 +691,12 @@ static bool smp_round(struct gjob *j, unsigned cpu, unsigned r, uint8_t *page)
         memset(page, 0, PAGE_SIZE);
         rc = gnt_copy(ops, SMP_N, &rep);
         if (rc)
-            gfail(j, r, rep.first_bad, "copy from the mapped frame", rc, rep.first_status);
+            gfail(j, r, rep.first_bad, "copy from the granted page", rc, rep.first_status);
         for (unsigned i = 0; i < SMP_N && !rc; i++) {
             const volatile uint64_t *w = (const volatile uint64_t *)(page + i * SMP_COPY_LEN);
             for (unsigned k = 0; k < SMP_COPY_LEN / 8; k++)
                 if (w[k] != pattern(smp_tag(cpu, r, i, 1), k)) {
-                    gfail(j, r, i, "Xen's copy of the mapped frame lacks the new tag", 0, 0);
+                    gfail(j, r, i, "Xen's copy of the granted page lacks the new tag", 0, 0);
                     break;
                 }
         }
