@@ -26,6 +26,7 @@
 #include <xen/memory.h>
 
 #include "gnt_util.h"
+#include "cpu_team.h"
 
 #define SELF            ((domid_t)0)    /* dom0's own id */
 #define PEER            ((domid_t)1)    /* any other id: never mapped */
@@ -612,7 +613,8 @@ struct gjob {
 };
 
 static struct gjob gjobs[NR_CPUS];
-static unsigned gjob_ready, gjob_go, gjob_inflight, gjob_peak;
+static struct cpu_team gteam;
+static unsigned gjob_inflight, gjob_peak;
 
 static uint64_t smp_tag(unsigned cpu, unsigned round, unsigned i, unsigned phase)
 {
@@ -740,9 +742,6 @@ static void gnt_smp_worker(void *arg)
     struct gjob *j = &gjobs[me];
 
     (void)arg;
-    __atomic_add_fetch(&gjob_ready, 1, __ATOMIC_ACQ_REL);
-    while (!__atomic_load_n(&gjob_go, __ATOMIC_ACQUIRE))
-        cpu_relax();
     uint64_t t0 = now_ns();
     uint8_t *page = alloc_pages(0, 0);
     if (!page) {
@@ -775,7 +774,7 @@ static uint32_t refs_not_free(void)
 
 KTEST(gnttab, map_unmap_from_every_cpu_at_once)
 {
-    unsigned me = smp_processor_id(), started = 0, cpus = 0;
+    unsigned me = smp_processor_id(), cpus = 0;
     char msg[192];
 
     REQUIRE_GNT(t);
@@ -784,29 +783,19 @@ KTEST(gnttab, map_unmap_from_every_cpu_at_once)
     uint64_t leaked = gnt_st.leaked, unmap_failed = gnt_st.unmap_failed;
     uint32_t held = refs_not_free();
 
-    __atomic_store_n(&gjob_ready, 0, __ATOMIC_RELAXED);
-    __atomic_store_n(&gjob_go, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&gjob_inflight, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&gjob_peak, 0, __ATOMIC_RELAXED);
-    for_each_cpu(c, &cpu_online_mask) {
+    for_each_cpu(c, &cpu_online_mask)
         gjobs[c] = (struct gjob){ .on = true };
-        if (c == me)
-            continue;
-        if (smp_run_on(c, gnt_smp_worker, NULL) == 0) {
-            started++;
-        } else {
+    /* All at once, this CPU too. */
+    team_start(&gteam, gnt_smp_worker, NULL);
+    for_each_cpu(c, &cpu_online_mask)
+        if (c != me && !cpumask_test(&gteam.started, c)) {
             gjobs[c].on = false;
             ktest_note(t, "CPU %u: could not start the worker", c);
         }
-    }
-    /* Everyone at the start line, then all at once (this CPU too). */
-    while (__atomic_load_n(&gjob_ready, __ATOMIC_ACQUIRE) < started)
-        cpu_relax();
-    __atomic_store_n(&gjob_go, 1, __ATOMIC_RELEASE);
     gnt_smp_worker(NULL);
-    for_each_cpu(c, &cpu_online_mask)
-        if (c != me && gjobs[c].on)
-            smp_work_wait(c);
+    team_wait(&gteam);
 
     for_each_cpu(c, &cpu_online_mask) {
         const struct gjob *j = &gjobs[c];

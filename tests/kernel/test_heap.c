@@ -13,6 +13,7 @@
 #include <pvhk/p2m.h>
 #include <pvhk/xen.h>
 #include <pvhk/time.h>
+#include "cpu_team.h"
 
 static bool heap_consistent(struct ktest_ctx *t)
 {
@@ -312,7 +313,8 @@ struct hjob {
 };
 
 static struct hjob hjobs[NR_CPUS];
-static unsigned hjob_ready, hjob_go, hjob_stop;    /* stop: end the steps early */
+static struct cpu_team hteam;
+static unsigned hjob_stop;                          /* end the steps early */
 static unsigned hjob_orders = 5;                    /* orders 0..hjob_orders-1 */
 
 /*
@@ -330,9 +332,6 @@ static void heap_worker(void *arg)
     uint64_t s = 0x9e3779b97f4a7c15ULL * (me + 1);
 
     (void)arg;
-    __atomic_add_fetch(&hjob_ready, 1, __ATOMIC_ACQ_REL);
-    while (!__atomic_load_n(&hjob_go, __ATOMIC_ACQUIRE))
-        cpu_relax();
     for (unsigned i = 0; i < j->iters || nlive; i++) {
         if (i < j->iters && __atomic_load_n(&hjob_stop, __ATOMIC_RELAXED))
             j->iters = i;       /* free what is held, then return */
@@ -370,34 +369,29 @@ static void heap_worker(void *arg)
     }
 }
 
-/* heap_worker() on every online CPU but this one, `iters` steps each, all
- * started together; returns how many. wait_workers() waits for them. */
-static unsigned start_workers(unsigned iters)
+/* heap_worker() on every online CPU but this one, `iters` steps each
+ * (`self` on this one, if it runs heap_worker() too), all started
+ * together; returns how many. wait_workers() waits for them. */
+static unsigned start_workers(unsigned iters, unsigned self)
 {
-    unsigned me = smp_processor_id(), n = 0;
+    unsigned me = smp_processor_id(), n;
 
-    __atomic_store_n(&hjob_ready, 0, __ATOMIC_RELAXED);
-    __atomic_store_n(&hjob_go, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&hjob_stop, 0, __ATOMIC_RELAXED);
-    for_each_cpu(c, &cpu_online_mask) {
-        hjobs[c] = (struct hjob){ .iters = c == me ? 0 : iters };
-        if (c != me && smp_run_on(c, heap_worker, NULL) == 0)
-            n++;
-        else if (c != me)
+    for_each_cpu(c, &cpu_online_mask)
+        hjobs[c] = (struct hjob){ .iters = c == me ? self : iters };
+    n = team_start(&hteam, heap_worker, NULL);
+    for_each_cpu(c, &cpu_online_mask)
+        if (c != me && !cpumask_test(&hteam.started, c))
             hjobs[c].iters = 0;
-    }
-    while (__atomic_load_n(&hjob_ready, __ATOMIC_ACQUIRE) < n)
-        cpu_relax();
-    __atomic_store_n(&hjob_go, 1, __ATOMIC_RELEASE);
     return n;
 }
 
-static void wait_workers(void)
+/* stop: end the workers' steps early (they free what they hold). */
+static void wait_workers(bool stop)
 {
-    __atomic_store_n(&hjob_stop, 1, __ATOMIC_RELAXED);
-    for_each_cpu(c, &cpu_online_mask)
-        if (c != smp_processor_id() && hjobs[c].iters)
-            smp_work_wait(c);
+    if (stop)
+        __atomic_store_n(&hjob_stop, 1, __ATOMIC_RELAXED);
+    team_wait(&hteam);
 }
 
 /* One CPU balloons down and up while the others allocate and free: the
@@ -421,7 +415,7 @@ KTEST(heap, balloon_while_other_cpus_allocate)
     before = p2m.backed;
     spin_unlock(&p2m_lock);
     hjob_orders = 12;
-    n = start_workers(20000);       /* until the balloon is done, at most this */
+    n = start_workers(20000, 0);    /* until the balloon is done, at most this */
     for (; rounds < 16 && !rc; rounds++) {
         spin_lock(&p2m_lock);
         rc = p2m_set_target(&p2m, before - 2048, &r);       /* 8 MiB down */
@@ -431,7 +425,7 @@ KTEST(heap, balloon_while_other_cpus_allocate)
         if (rc)
             p2m_print_result("balloon during allocation", rc, &r);
     }
-    wait_workers();
+    wait_workers(true);
     hjob_orders = 5;
     for_each_cpu(c, &cpu_online_mask) {
         errors += hjobs[c].errors;
@@ -456,7 +450,7 @@ KTEST(heap, balloon_while_other_cpus_allocate)
 KTEST(heap, every_cpu_allocates_and_frees_at_once)
 {
     struct pa_violation v;
-    unsigned me = smp_processor_id(), n = 0;
+    unsigned n;
     uint64_t free_before, free_after;
     int rc;
 
@@ -464,24 +458,10 @@ KTEST(heap, every_cpu_allocates_and_frees_at_once)
     pa_drain(&heap, PA_ALL_CPUS);
     free_before = pa_nr_frames(&heap, PA_FREE);
     pas_unlock_all(&heap_smp);
-    __atomic_store_n(&hjob_ready, 0, __ATOMIC_RELAXED);
-    __atomic_store_n(&hjob_go, 0, __ATOMIC_RELAXED);
-    __atomic_store_n(&hjob_stop, 0, __ATOMIC_RELAXED);
-    for_each_cpu(c, &cpu_online_mask) {
-        hjobs[c] = (struct hjob){ .iters = 3000 };
-        if (c != me && smp_run_on(c, heap_worker, NULL) == 0)
-            n++;
-        else if (c != me)
-            hjobs[c].iters = 0;
-    }
-    /* Everyone at the start line, then all at once (this CPU too). */
-    while (__atomic_load_n(&hjob_ready, __ATOMIC_ACQUIRE) < n)
-        cpu_relax();
-    __atomic_store_n(&hjob_go, 1, __ATOMIC_RELEASE);
+    /* All at once, this CPU too. */
+    n = start_workers(3000, 3000);
     heap_worker(NULL);
-    for_each_cpu(c, &cpu_online_mask)
-        if (c != me && hjobs[c].iters)
-            smp_work_wait(c);
+    wait_workers(false);
     for_each_cpu(c, &cpu_online_mask) {
         const struct hjob *j = &hjobs[c];
 
@@ -559,7 +539,8 @@ struct bjob {
 };
 
 static struct bjob bjobs[NR_CPUS];
-static unsigned bjob_s2, bjob_ready, bjob_go;
+static struct cpu_team bteam;
+static unsigned bjob_s2;
 
 /*
  * One CPU's share: BJOB_OPS operations through alloc_pages()/free_pages(),
@@ -575,9 +556,6 @@ static void bench_worker(void *arg)
     uint64_t s = 0x9e3779b97f4a7c15ULL * (smp_processor_id() + 1), t0;
 
     (void)arg;
-    __atomic_add_fetch(&bjob_ready, 1, __ATOMIC_ACQ_REL);
-    while (!__atomic_load_n(&bjob_go, __ATOMIC_ACQUIRE))
-        cpu_relax();
     t0 = now_ns();
     for (uint64_t i = 0; i < BJOB_OPS; i++) {
         if (!bjob_s2) {
@@ -621,24 +599,15 @@ static void bench_worker(void *arg)
 /* Frames and operations per second of all online CPUs, summed, for one load. */
 static void bench_load(struct ktest_ctx *t, unsigned s2)
 {
-    unsigned me = smp_processor_id(), n = 0, errors = 0;
+    unsigned n, errors = 0;
     uint64_t frames = 0, ops = 0, ns = 0;
 
     bjob_s2 = s2;
-    __atomic_store_n(&bjob_ready, 0, __ATOMIC_RELAXED);
-    __atomic_store_n(&bjob_go, 0, __ATOMIC_RELAXED);
-    for_each_cpu(c, &cpu_online_mask) {
-        bjobs[c] = (struct bjob){ 0 };
-        if (c != me && smp_run_on(c, bench_worker, NULL) == 0)
-            n++;
-    }
-    while (__atomic_load_n(&bjob_ready, __ATOMIC_ACQUIRE) < n)
-        cpu_relax();
-    __atomic_store_n(&bjob_go, 1, __ATOMIC_RELEASE);
-    bench_worker(NULL);
     for_each_cpu(c, &cpu_online_mask)
-        if (c != me)
-            smp_work_wait(c);
+        bjobs[c] = (struct bjob){ 0 };
+    n = team_start(&bteam, bench_worker, NULL);
+    bench_worker(NULL);
+    team_wait(&bteam);
     for_each_cpu(c, &cpu_online_mask) {
         /* Throughput over the slowest CPU's time: all ran together. */
         frames += bjobs[c].frames;
