@@ -92,8 +92,9 @@ pfn_t take_split(struct page_alloc *pa, struct pa_zone *zn, unsigned j, unsigned
     return idx + pa->delta[tail >> 32];
 }
 
-/* The first block of list (zn, j), j >= order, split down to `order`. */
-static pfn_t take_block(struct page_alloc *pa, unsigned z, unsigned order)
+/* The first block of list (zn, j), j >= order, split down to `order`
+ * (zone z's lists hold one: avail >> order != 0). */
+pfn_t take_block(struct page_alloc *pa, unsigned z, unsigned order)
 {
     struct pa_zone *zn = &pa->zone[z];
     unsigned j = order + (unsigned)__builtin_ctz(zn->avail >> order);

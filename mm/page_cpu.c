@@ -176,7 +176,7 @@ int pa_cache_put(struct page_alloc *pa, unsigned cpu, pfn_t f, unsigned order)
  * off first. All stay in count[PA_INUSE]. PA_NO_FRAME if no such block.
  */
 static pfn_t fill_split(struct page_alloc *pa, unsigned cpu, struct pa_stack *st,
-                        unsigned k, unsigned z, unsigned flags)
+                        unsigned k, unsigned z)
 {
     unsigned g = 0, batch = batch_of(st->cap);
     struct pa_frame *e;
@@ -187,14 +187,8 @@ static pfn_t fill_split(struct page_alloc *pa, unsigned cpu, struct pa_stack *st
         g++;
     if (!g || k + g > PA_MAX_ORDER || !(pa->zone[z].avail >> (k + g)))
         return PA_NO_FRAME;
-    b = heap_alloc(pa, k + g, flags);
-    if (b == PA_NO_FRAME)
-        return PA_NO_FRAME;
+    b = take_block(pa, z, k + g);
     i = pa_range_of(pa, b);
-    if (pa_zone_of(b) != z) {       /* not from the zone's lists after all */
-        pa_free(pa, b, k + g);
-        return PA_NO_FRAME;
-    }
     e = ent(pa, &pa->range[i], b);
     for (uint32_t j = (1U << g) - 1; j; j--) {
         struct pa_frame *h = e + ((size_t)j << k);
@@ -220,7 +214,7 @@ pfn_t pa_cache_fill(struct page_alloc *pa, unsigned cpu, unsigned order, unsigne
         struct pa_stack *st = &cc->st[order][z];
 
         st->cap = cache_cap(pa, z, order);
-        f = fill_split(pa, cpu, st, order, z, flags);
+        f = fill_split(pa, cpu, st, order, z);
         if (f != PA_NO_FRAME)
             return f;
     }

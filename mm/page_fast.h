@@ -166,6 +166,8 @@ int free_checked(struct page_alloc *pa, pfn_t f, unsigned k);
 
 /* mm/page_alloc.c: pa_alloc() on the heap alone, never draining a cache. */
 pfn_t heap_alloc(struct page_alloc *pa, unsigned order, unsigned flags);
+/* mm/page_alloc.c: a block of `order` from zone z's lists, which hold one. */
+pfn_t take_block(struct page_alloc *pa, unsigned z, unsigned order);
 
 /* ---- per-CPU caches (mm/page_cpu.c; their way back to the lists, mm/page_table.c) ---- */
 
