@@ -51,7 +51,7 @@ FAST_ALLOC = [['page_alloc', 'page_edges'], ['page_model_exhaustive']]
 FIRST_TESTS = {
     'mm/page_alloc.c': FAST_ALLOC, 'mm/page_table.c': FAST_ALLOC,
     'mm/page_range.c': FAST_ALLOC, 'mm/page_check.c': FAST_ALLOC,
-    'mm/page_cpu.c': FAST_ALLOC,
+    'mm/page_cpu.c': [['page_cache', 'page_alloc', 'page_edges'], ['page_model_exhaustive']],
     'mm/page_state.c': [['page_state', 'page_alloc', 'page_ref', 'page_edges']],
     'mm/page_ref.c': [['page_ref', 'page_edges'], ['page_model_exhaustive']],
     'xen/grant_table.c': [['gnttab']],

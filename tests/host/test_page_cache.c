@@ -79,6 +79,21 @@ HOST_TEST(page_cache_small_heap_caps_and_no_split)
     CHECK(a != PA_NO_FRAME && pa_free_on(&P, 0, a, 2) == PA_OK);
     CHECK(P.cpu[0].st[2][PA_ZONE_LOW].cap == 1 && P.cpu[0].st[2][PA_ZONE_LOW].nr == 1);
     CHECK(check_ok());
+    /* A full stack still takes the block freed: with 253 free frames the
+     * cap is 1 (batch 1), so both held blocks go back and the third stays. */
+    REQUIRE(pa_drain(&P, 0));
+    {
+        pfn_t c[3];
+
+        for (unsigned i = 0; i < 3; i++)
+            REQUIRE((c[i] = pa_alloc_on(&P, 0, 0, 0)) != PA_NO_FRAME);
+        for (unsigned i = 0; i < 3; i++)
+            CHECK(pa_free_on(&P, 0, c[i], 0) == PA_OK);
+        CHECK(P.cpu[0].st[0][PA_ZONE_LOW].cap == 1 && P.cpu[0].st[0][PA_ZONE_LOW].nr == 1);
+        CHECK(pa_cache_cpu(&P, c[0]) == PA_NO_CPU && pa_cache_cpu(&P, c[1]) == PA_NO_CPU);
+        CHECK(pa_cache_cpu(&P, c[2]) == 0);
+        CHECK(check_ok());
+    }
     /* The whole heap in one block still comes: the caches drain first. */
     a = pa_alloc_on(&P, 1, 8, 0);
     CHECK(a == 0x10000);
@@ -121,5 +136,99 @@ HOST_TEST(page_cache_full_stack_gives_back_and_cap_follows_heap)
         CHECK(pa_free_on(&P, 0, f[i], 0) == PA_OK);
     CHECK(st->cap <= 16 && st->nr <= st->cap);
     CHECK(check_ok());
+    free(t);
+}
+
+HOST_TEST(page_cache_mid_heap_splits_in_two)
+{
+    /* 384 free frames: order 0's cap is 3, its batch 2: a refill splits an
+     * order-1 block, one frame handed out, its buddy cached. */
+    struct pa_frame *t = heap_of(384);
+    pfn_t f;
+
+    REQUIRE(t);
+    f = pa_alloc_on(&P, 0, 0, 0);
+    REQUIRE(f != PA_NO_FRAME);
+    CHECK(P.cpu[0].st[0][PA_ZONE_LOW].cap == 3 && P.cpu[0].st[0][PA_ZONE_LOW].nr == 1);
+    CHECK(pa_cache_cpu(&P, f ^ 1) == 0);
+    CHECK(check_ok());
+    free(t);
+}
+
+HOST_TEST(page_cache_refill_without_a_block_to_split)
+{
+    /* Every other frame free: 2048 single frames, no order-1 block. The
+     * cap (16) asks for a split of an order-3 block; there is none, so the
+     * refill takes one frame and caches nothing. */
+    struct pa_frame *t = heap_of(1U << 12);
+    pfn_t f;
+
+    REQUIRE(t);
+    for (unsigned i = 0; i < (1U << 12); i++)
+        REQUIRE(pa_alloc(&P, 0, 0) != PA_NO_FRAME);
+    for (pfn_t p = 0x10000; p < 0x10000 + (1U << 12); p += 2)
+        REQUIRE(pa_free(&P, p, 0) == PA_OK);
+    f = pa_alloc_on(&P, 0, 0, 0);
+    CHECK(f != PA_NO_FRAME && (f & 1) == 0);
+    CHECK(P.cpu[0].st[0][PA_ZONE_LOW].cap == 16 && P.cpu[0].st[0][PA_ZONE_LOW].nr == 0);
+    CHECK(check_ok());
+    free(t);
+}
+
+HOST_TEST(page_cache_free_in_a_partly_touched_range)
+{
+    /* A range of two chunks, the table not zeroed, only the first chunk
+     * initialised: the range is not wholly touched, so the CPU's copy of
+     * it has length 0, and a free there is cached after a chunk test. */
+    const uint64_t n = 2 * PA_CHUNK_FRAMES;
+    struct pa_frame *t = malloc(pa_table_bytes(n));
+    pfn_t f;
+
+    REQUIRE(t);
+    /* Untouched storage holds anything: here, what an in-use order-0 head
+     * reads, so only the chunk test keeps it out of a cache. */
+    for (uint64_t i = 0; i < n; i++)
+        t[i] = (struct pa_frame){ .info = PA_INFO(PA_INUSE, 0) };
+    pa_setup(&P, t, n, 0);
+    REQUIRE(pa_add_range(&P, PA_CHUNK_FRAMES, n) == PA_OK);
+    REQUIRE(pa_init_range(&P, PA_CHUNK_FRAMES, 4096) == PA_OK);
+    REQUIRE(!P.range[0].all_touched);
+    f = pa_alloc_on(&P, 0, 0, 0);
+    REQUIRE(f != PA_NO_FRAME && f < 2 * PA_CHUNK_FRAMES);
+    CHECK(pa_free_on(&P, 0, f, 0) == PA_OK);
+    CHECK(pa_cache_cpu(&P, f) == 0 && P.cpu[0].len == 0);
+    CHECK(check_ok());
+    /* A frame of the untouched chunk is UNINITIALISED: the cache will not
+     * take it, its free runs the init path and it goes on the lists. */
+    CHECK(pa_cache_put(&P, 0, 2 * PA_CHUNK_FRAMES + 8, 0) == PA_CACHE_MISS);
+    CHECK(pa_free_on(&P, 0, 2 * PA_CHUNK_FRAMES + 8, 0) == PA_OK);
+    CHECK(pa_state(&P, 2 * PA_CHUNK_FRAMES + 8) == PA_FREE);
+    CHECK(pa_cache_cpu(&P, 2 * PA_CHUNK_FRAMES + 8) == PA_NO_CPU);
+    CHECK(check_ok());
+    free(t);
+}
+
+HOST_TEST(page_cache_entry_points_refuse_what_they_do_not_hold)
+{
+    /* The raw cache calls on an order past the caches, an unknown CPU or a
+     * frame outside every range: nothing taken, nothing changed. */
+    struct pa_frame *t = heap_of(1U << 12);
+    pfn_t f, big;
+
+    REQUIRE(t);
+    f = pa_alloc_on(&P, 0, 0, 0);
+    REQUIRE(f != PA_NO_FRAME && pa_free_on(&P, 0, f, 0) == PA_OK);
+    big = pa_alloc(&P, PA_CACHE_ORDERS, 0);
+    REQUIRE(big != PA_NO_FRAME);
+    CHECK(pa_cache_get(&P, 0, PA_CACHE_ORDERS, 0) == PA_NO_FRAME);
+    CHECK(pa_cache_get(&P, PA_MAX_CPUS, 0, 0) == PA_NO_FRAME);
+    CHECK(pa_cache_fill(&P, PA_MAX_CPUS, 0, 0) == PA_NO_FRAME);
+    CHECK(pa_cache_put(&P, 0, big, PA_CACHE_ORDERS) == PA_CACHE_MISS);
+    CHECK(pa_cache_put(&P, PA_MAX_CPUS, big, PA_CACHE_ORDERS) == PA_CACHE_MISS);
+    CHECK(pa_state(&P, big) == PA_INUSE && pa_cache_cpu(&P, big) == PA_NO_CPU);
+    CHECK(pa_cache_put(&P, 0, 0x100000, 0) == PA_CACHE_MISS);
+    CHECK(pa_free_on(&P, 0, 0x100000, 0) == PA_E_OUTSIDE);
+    CHECK(P.cpu[0].start == 0x10000 && P.cpu[0].len == (1U << 12));
+    CHECK(pa_free(&P, big, PA_CACHE_ORDERS) == PA_OK && check_ok());
     free(t);
 }
